@@ -1,0 +1,1 @@
+"""Controllers layer: QObjects that run core services and turn their events into model updates."""

@@ -1,0 +1,1 @@
+"""Core layer: language model back-ends (Ollama, OpenAI-compatible) behind one interface."""

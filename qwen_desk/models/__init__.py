@@ -1,0 +1,1 @@
+"""Models layer: Qt item models, thin adapters over the core dataclasses."""

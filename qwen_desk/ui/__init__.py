@@ -1,0 +1,1 @@
+"""UI layer: widgets, dialogs, delegates, the source viewer and translated error messages."""
