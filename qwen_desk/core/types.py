@@ -389,6 +389,8 @@ class MessageRecord:
     error_code: str = ""
     created_at: float = 0.0
     updated_at: float = 0.0
+    # what the prompt budget left out for this answer: {"sources_dropped", "history_turns_dropped"}
+    trimmed: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
