@@ -1,0 +1,499 @@
+"""The Ollama back-end against the stand-in daemon: events, options, errors, pulls, cancelling."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from qwen_desk.core.errors import (
+    ContextOverflow,
+    DaemonUnreachable,
+    LLMTimeout,
+    ModelNotFound,
+    OutOfMemory,
+    PullFailed,
+    StreamInterrupted,
+)
+from qwen_desk.core.llm import GenerationOptions, effective_num_ctx, make_backend
+from qwen_desk.core.llm.ollama_backend import OllamaBackend, normalize_host
+from qwen_desk.core.settings import Settings
+from qwen_desk.core.types import ChatMessage, PullProgress, StreamStats, TokenDelta
+from tests.support.ollama_standin import OllamaStandIn, free_port
+
+MODEL = "qwen2.5:7b"
+QUESTION = [
+    ChatMessage("system", "Answer from the sources."),
+    ChatMessage(
+        "user", "Sources:\n[1] The cat sat on the mat.\n[2] Dogs bark.\n\nQuestion: Who sat?"
+    ),
+]
+
+
+@pytest.fixture
+def standin() -> Iterator[OllamaStandIn]:
+    with OllamaStandIn(models=[MODEL], tokens_per_second=2000) as server:
+        yield server
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+async def collect(
+    backend: OllamaBackend, messages: list[ChatMessage] = QUESTION, **opts: Any
+) -> tuple[list[str], StreamStats]:
+    pieces: list[str] = []
+    stats: list[StreamStats] = []
+    async for event in backend.chat(
+        messages, model=opts.pop("model", MODEL), options=GenerationOptions(**opts)
+    ):
+        if isinstance(event, TokenDelta):
+            assert not stats, "a delta came after the stats"
+            pieces.append(event.text)
+        else:
+            stats.append(event)
+    assert len(stats) == 1
+    return pieces, stats[0]
+
+
+async def collect_until_error(backend: OllamaBackend, **opts: Any) -> tuple[list[str], Exception]:
+    pieces: list[str] = []
+    try:
+        async for event in backend.chat(QUESTION, model=MODEL, options=GenerationOptions(**opts)):
+            if isinstance(event, TokenDelta):
+                pieces.append(event.text)
+    except Exception as exc:
+        return pieces, exc
+    raise AssertionError("the stream did not fail")
+
+
+async def with_backend(url: str, fn: Any, **kwargs: Any) -> Any:
+    backend = OllamaBackend(url, **kwargs)
+    try:
+        return await fn(backend)
+    finally:
+        await backend.aclose()
+
+
+# --- streaming and statistics ----------------------------------------------------------------
+
+
+def test_chat_streams_pieces_then_one_stats(standin: OllamaStandIn) -> None:
+    pieces, stats = run(with_backend(standin.url, collect))
+    text = "".join(pieces)
+    assert len(pieces) > 5
+    assert "[1]" in text and "[2]" in text and "cat sat on the mat" in text
+    assert stats.done_reason == "stop"
+    assert stats.eval_tokens == len(pieces)
+    assert stats.prompt_tokens > 0
+    assert stats.model == MODEL
+    assert stats.load_s is not None and stats.prompt_eval_s is not None and stats.total_s
+
+
+def test_every_chat_sends_options_keep_alive_and_truncate(standin: OllamaStandIn) -> None:
+    opts = dict(
+        num_ctx=6144,
+        temperature=0.3,
+        top_p=0.9,
+        top_k=30,
+        repeat_penalty=1.1,
+        num_predict=256,
+        keep_alive="45m",
+        seed=7,
+    )
+
+    async def twice(backend: OllamaBackend) -> None:
+        await collect(backend, **opts)
+        await collect(backend, **opts)
+
+    run(with_backend(standin.url, twice))
+    bodies = [r.body for r in standin.requests_for("/api/chat")]
+    assert len(bodies) == 2
+    for body in bodies:
+        assert body["options"] == {
+            "num_ctx": 6144,
+            "temperature": 0.3,
+            "top_p": 0.9,
+            "top_k": 30,
+            "repeat_penalty": 1.1,
+            "num_predict": 256,
+            "seed": 7,
+        }
+        assert body["keep_alive"] == "45m"
+        assert body["truncate"] is False
+        assert body["stream"] is True
+        assert body["messages"] == [m.to_json() for m in QUESTION]
+    assert standin.load_count == 1  # the same num_ctx: no reload between requests
+
+
+def test_ttft_and_tokens_per_second_follow_the_pace() -> None:
+    with OllamaStandIn(
+        tokens_per_second=300, ttft_s=0.15, answer=" ".join(["word"] * 150)
+    ) as server:
+        pieces, stats = run(with_backend(server.url, collect))
+    assert len(pieces) == 150
+    assert stats.ttft_s is not None and 0.14 <= stats.ttft_s < 0.5
+    assert stats.tokens_per_s is not None and 200 <= stats.tokens_per_s <= 310
+    assert stats.total_s is not None and stats.total_s >= 0.15 + 149 / 300 - 0.05
+
+
+def test_num_predict_stops_with_length(standin: OllamaStandIn) -> None:
+    standin.set_answer("one two three four five six seven eight nine ten")
+    pieces, stats = run(with_backend(standin.url, lambda b: collect(b, num_predict=4)))
+    assert pieces == ["one", " two", " three", " four"]
+    assert stats.done_reason == "length"
+    assert stats.eval_tokens == 4
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+def test_missing_model_is_model_not_found(standin: OllamaStandIn) -> None:
+    _, exc = run(with_backend(standin.url, lambda b: collect_until_error_model(b, "llama9:1b")))
+    assert isinstance(exc, ModelNotFound)
+    assert exc.details["model"] == "llama9:1b" and exc.details["status"] == 404
+    with pytest.raises(ModelNotFound):
+        run(with_backend(standin.url, lambda b: b.show("llama9:1b")))
+    with pytest.raises(ModelNotFound):
+        run(with_backend(standin.url, lambda b: b.preload("llama9:1b", GenerationOptions())))
+
+
+async def collect_until_error_model(backend: OllamaBackend, model: str) -> tuple[list[str], Any]:
+    try:
+        await collect(backend, model=model)
+    except Exception as exc:
+        return [], exc
+    raise AssertionError("no error")
+
+
+@pytest.mark.parametrize(
+    "call",
+    ["version", "list_models", "show", "loaded_models", "preload", "chat", "pull", "delete"],
+)
+def test_daemon_down_is_unreachable_for_every_call(call: str) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+
+    async def go(backend: OllamaBackend) -> Any:
+        if call == "chat":
+            return await collect(backend)
+        if call == "pull":
+            return [p async for p in backend.pull(MODEL)]
+        if call in ("show", "delete"):
+            return await getattr(backend, call)(MODEL)
+        if call == "preload":
+            return await backend.preload(MODEL, GenerationOptions())
+        return await getattr(backend, call)()
+
+    with pytest.raises(DaemonUnreachable) as info:
+        run(with_backend(url, go))
+    assert info.value.details["host"] == url
+
+
+def test_error_mid_stream_is_interrupted_after_the_deltas(standin: OllamaStandIn) -> None:
+    standin.break_stream_after(4, "llama runner process has terminated: exit status 2")
+    pieces, exc = run(with_backend(standin.url, collect_until_error))
+    assert len(pieces) == 4
+    assert isinstance(exc, StreamInterrupted)
+    assert "exit status 2" in exc.details["reason"]
+    assert exc.details["status"] == -1
+
+
+@pytest.mark.parametrize("reset", [False, True])
+def test_daemon_dying_mid_answer_is_interrupted(standin: OllamaStandIn, reset: bool) -> None:
+    standin.drop_connection_after(3, reset=reset)
+    pieces, exc = run(with_backend(standin.url, collect_until_error))
+    assert len(pieces) == 3
+    assert isinstance(exc, StreamInterrupted)
+    assert exc.details["kind"] == "disconnected"
+
+
+def test_stall_beyond_the_read_timeout_is_a_timeout(standin: OllamaStandIn) -> None:
+    standin.stall_next(3.0)  # nothing at all, not even headers
+    started = time.monotonic()
+    _, exc = run(with_backend(standin.url, collect_until_error, request_timeout_s=0.4))
+    assert isinstance(exc, LLMTimeout)
+    assert time.monotonic() - started < 2.0
+    standin.stall_next(3.0, after_tokens=2)  # the answer stops flowing
+    pieces, exc = run(with_backend(standin.url, collect_until_error, request_timeout_s=0.4))
+    assert pieces and len(pieces) == 2
+    assert isinstance(exc, LLMTimeout)
+
+
+def test_prompt_over_num_ctx_is_context_overflow(standin: OllamaStandIn) -> None:
+    long = [ChatMessage("user", "lorem ipsum dolor " * 400)]  # ~1,800 tokens
+    with pytest.raises(ContextOverflow) as info:
+        run(with_backend(standin.url, lambda b: collect(b, long, num_ctx=1024)))
+    assert info.value.details["status"] == 400
+    assert "context" in info.value.details["reason"]
+    pieces, _ = run(with_backend(standin.url, lambda b: collect(b, long, num_ctx=4096)))
+    assert pieces
+
+
+def test_out_of_memory(standin: OllamaStandIn) -> None:
+    standin.simulate_oom()
+    with pytest.raises(OutOfMemory) as info:
+        run(with_backend(standin.url, collect))
+    assert "out of memory" in info.value.details["reason"]
+
+
+def test_other_daemon_errors_keep_their_text(standin: OllamaStandIn) -> None:
+    from qwen_desk.core.errors import BadResponse
+
+    standin.fail_next_chat(500, "something odd happened")
+    with pytest.raises(BadResponse) as info:
+        run(with_backend(standin.url, collect))
+    assert info.value.details["reason"] == "something odd happened"
+
+
+# --- models, preload, ps ----------------------------------------------------------------------
+
+
+def test_show_and_list_models(standin: OllamaStandIn) -> None:
+    async def go(backend: OllamaBackend) -> Any:
+        before = await backend.list_models()
+        shown = await backend.show(MODEL)
+        after = await backend.list_models()
+        return before, shown, after
+
+    before, shown, after = run(with_backend(standin.url, go))
+    assert [m.name for m in before] == [MODEL]
+    assert before[0].quantization == "Q4_K_M" and before[0].parameter_size == "7.6B"
+    assert before[0].family == "qwen2" and before[0].size > 4e9
+    assert before[0].context_length is None  # filled lazily
+    assert shown.context_length == 32768
+    assert after[0].context_length == 32768
+    assert effective_num_ctx(65536, shown.context_length) == 32768
+    assert effective_num_ctx(8192, shown.context_length) == 8192
+    assert effective_num_ctx(8192, None) == 8192
+
+
+def test_preload_loads_with_num_ctx_and_keep_alive(standin: OllamaStandIn) -> None:
+    standin.vram_bytes = 4 * 1024**3  # a small GPU: part of the model stays in RAM
+    options = GenerationOptions(num_ctx=8192, keep_alive="30m")
+
+    async def go(backend: OllamaBackend) -> Any:
+        await backend.preload(MODEL, options)
+        loaded = await backend.loaded_models()
+        await collect(backend, num_ctx=8192)
+        return loaded
+
+    loaded = run(with_backend(standin.url, go))
+    body = standin.requests_for("/api/chat")[0].body
+    assert body["messages"] == [] and body["keep_alive"] == "30m"
+    assert body["options"]["num_ctx"] == 8192
+    assert standin.load_count == 1  # the chat after the preload did not reload
+    assert len(loaded) == 1
+    entry = loaded[0]
+    assert entry.name == MODEL and entry.context_length == 8192
+    assert entry.size > entry.size_vram == 4 * 1024**3
+    assert 0.5 < entry.gpu_fraction < 1.0
+    from datetime import datetime, timezone
+
+    left = datetime.fromisoformat(entry.expires_at) - datetime.now(timezone.utc)
+    assert 29 * 60 < left.total_seconds() <= 30 * 60
+
+
+# --- pull and delete --------------------------------------------------------------------------
+
+
+def pull_server(bytes_per_s: float, layers: list[int]) -> OllamaStandIn:
+    return OllamaStandIn(models=[MODEL], registry={"tiny:1b": layers}, pull_bytes_per_s=bytes_per_s)
+
+
+async def pull_all(backend: OllamaBackend, model: str = "tiny:1b") -> list[PullProgress]:
+    return [p async for p in backend.pull(model)]
+
+
+def test_pull_reports_progress_speed_and_eta() -> None:
+    with pull_server(10e6, [5_000_000, 2_000]) as server:
+        progress = run(with_backend(server.url, pull_all))
+        statuses = [p.status for p in progress]
+        assert statuses[0] == "pulling manifest"
+        assert statuses[-3:] == ["verifying sha256 digest", "writing manifest", "success"]
+        layer = [p for p in progress if p.total == 5_000_000]
+        assert (
+            layer[0].status.startswith("pulling ") and len(layer[0].status) == len("pulling ") + 12
+        )
+        completed = [p.completed for p in layer]
+        assert completed == sorted(completed) and completed[-1] == 5_000_000
+        speeds = [p.bytes_per_s for p in layer if p.bytes_per_s]
+        assert speeds and 5e6 < speeds[-1] < 15e6
+        etas = [p.eta_s for p in layer if p.eta_s is not None]
+        assert etas[0] > etas[-2] >= 0
+        assert etas[0] < 1.0
+        assert "tiny:1b" in [
+            m.name for m in run(with_backend(server.url, lambda b: b.list_models()))
+        ]
+
+
+def test_cancelled_pull_closes_the_connection_and_resumes() -> None:
+    with pull_server(20e6, [200_000_000, 1_000]) as server:
+
+        async def start_then_cancel(backend: OllamaBackend) -> int:
+            seen: list[PullProgress] = []
+
+            async def consume() -> None:
+                async for p in backend.pull("tiny:1b"):
+                    seen.append(p)
+
+            task = asyncio.create_task(consume())
+            while sum(1 for p in seen if p.completed) < 5:
+                await asyncio.sleep(0.01)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            return max(p.completed for p in seen)
+
+        got = run(with_backend(server.url, start_then_cancel))
+        assert server.wait_for_disconnect(1.0)
+        assert server.disconnects[0].path == "/api/pull"
+        partial = max(server.downloaded.values())
+        assert got <= partial < 200_000_000
+
+        server.pull_bytes_per_s = 2e9
+        progress = run(with_backend(server.url, pull_all))
+        first_layer = next(p for p in progress if p.total == 200_000_000)
+        assert first_layer.completed >= partial  # resumed, not restarted
+        assert progress[-1].status == "success"
+
+
+def test_pull_failures_carry_the_daemon_message() -> None:
+    with pull_server(1e9, [1_000]) as server:
+        with pytest.raises(PullFailed) as info:
+            run(with_backend(server.url, lambda b: pull_all(b, "no-such-model:1b")))
+        assert "file does not exist" in info.value.message
+        server.set_offline()
+        with pytest.raises(PullFailed) as info:
+            run(with_backend(server.url, pull_all))
+        assert "no such host" in info.value.details["reason"]
+        server.set_offline(False)
+        server.interrupt_next_pull(500, error="unexpected EOF")
+        with pytest.raises(PullFailed, match="unexpected EOF"):
+            run(with_backend(server.url, pull_all))
+
+
+def test_delete(standin: OllamaStandIn) -> None:
+    async def go(backend: OllamaBackend) -> list[str]:
+        await backend.delete(MODEL)
+        return [m.name for m in await backend.list_models()]
+
+    assert run(with_backend(standin.url, go)) == []
+    assert standin.last_request("/api/delete").body == {"model": MODEL}
+    with pytest.raises(ModelNotFound):
+        run(with_backend(standin.url, lambda b: b.delete(MODEL)))
+
+
+# --- cancelling -------------------------------------------------------------------------------
+
+
+async def cancel_mid_answer(server: OllamaStandIn) -> float:
+    """Start a long answer, cancel the consuming task, return when the server saw the close."""
+    backend = OllamaBackend(server.url)
+    got: list[Any] = []
+
+    async def consume() -> None:
+        async for event in backend.chat(QUESTION, model=MODEL, options=GenerationOptions()):
+            got.append(event)
+
+    task = asyncio.get_running_loop().create_task(consume())
+    while len(got) < 3:
+        await asyncio.sleep(0.005)
+    cancelled_at = time.monotonic()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    deadline = time.monotonic() + 2
+    while not server.disconnects and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    await backend.aclose()
+    assert server.disconnects, "the server never saw the client leave"
+    assert server.disconnects[0].tokens_sent < 400
+    assert all(isinstance(e, TokenDelta) for e in got)
+    ended = server.disconnects[0].ended
+    assert ended is not None
+    return ended - cancelled_at
+
+
+@pytest.fixture
+def slow_long_answer() -> Iterator[OllamaStandIn]:
+    with OllamaStandIn(models=[MODEL], tokens_per_second=100, answer="word " * 500) as server:
+        yield server
+
+
+def test_cancel_closes_the_connection_asyncio(slow_long_answer: OllamaStandIn) -> None:
+    assert run(cancel_mid_answer(slow_long_answer)) < 0.5
+
+
+def test_cancel_closes_the_connection_qasync(qapp: Any, slow_long_answer: OllamaStandIn) -> None:
+    import qasync
+
+    loop = qasync.QEventLoop(qapp)
+    old_hooks = sys.get_asyncgen_hooks()
+    # What the app does at start-up: qasync does not install the asyncgen hooks itself.
+    sys.set_asyncgen_hooks(
+        firstiter=loop._asyncgen_firstiter_hook,  # type: ignore[attr-defined]
+        finalizer=loop._asyncgen_finalizer_hook,  # type: ignore[attr-defined]
+    )
+    try:
+        delay = loop.run_until_complete(cancel_mid_answer(slow_long_answer))
+    finally:
+        sys.set_asyncgen_hooks(*old_hooks)
+        loop.close()
+        asyncio.set_event_loop(None)
+    assert delay < 0.5
+
+
+def test_leaving_the_loop_with_aclosing_closes_the_connection(
+    slow_long_answer: OllamaStandIn,
+) -> None:
+    async def go(backend: OllamaBackend) -> None:
+        stream: AsyncIterator[Any] = backend.chat(
+            QUESTION, model=MODEL, options=GenerationOptions()
+        )
+        async with contextlib.aclosing(stream) as events:  # type: ignore[type-var]
+            async for _ in events:
+                break
+
+    run(with_backend(slow_long_answer.url, go))
+    assert slow_long_answer.wait_for_disconnect(0.5)
+
+
+# --- construction -----------------------------------------------------------------------------
+
+
+def test_make_backend_and_timeouts() -> None:
+    settings = Settings(ollama_host="127.0.0.1:5555", request_timeout_s=42.0)
+    backend = make_backend(settings)
+    try:
+        assert isinstance(backend, OllamaBackend)
+        assert backend.kind == "ollama" and backend.host == "http://127.0.0.1:5555"
+        assert backend.timeout.read == 42.0 and backend.timeout.connect is not None
+        assert backend.timeout.connect <= 5
+        assert backend._client._client.timeout == backend.timeout  # the client got ours
+    finally:
+        run(backend.aclose())
+    options = GenerationOptions.from_settings(Settings(max_tokens=300, num_ctx=16384))
+    assert options.num_predict == 300 and options.num_ctx == 16384 and options.keep_alive == "30m"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("", "http://127.0.0.1:11434"),
+        ("127.0.0.1", "http://127.0.0.1:11434"),
+        ("localhost:8080", "http://localhost:8080"),
+        ("http://10.0.0.2", "http://10.0.0.2:80"),
+        ("https://gpu.example.com", "https://gpu.example.com:443"),
+        ("http://10.0.0.2:11434/", "http://10.0.0.2:11434"),
+        ("[::1]:11434", "http://[::1]:11434"),
+        ("[::1]", "http://[::1]:11434"),
+    ],
+)
+def test_normalize_host_reads_hosts_as_ollama_does(given: str, expected: str) -> None:
+    assert normalize_host(given) == expected
