@@ -100,8 +100,10 @@ def split_pieces(text: str) -> list[str]:
     return _PIECE_RE.findall(text)
 
 
-def _has_cjk(text: str) -> bool:
-    return bool(_CJK_RE.search(text))
+def is_chinese(text: str) -> bool:
+    """Chinese when CJK characters are at least as many as Latin words (prompts.py's rule)."""
+    cjk = len(_CJK_RE.findall(text))
+    return cjk > 0 and cjk >= len(_LATIN_WORD_RE.findall(text))
 
 
 # Source markers the echo answer recognises at the start of a line: "[1] ...", "【1】",
@@ -119,6 +121,8 @@ _SOURCE_LINE_RES = (
         re.I,
     ),
 )
+_LABEL_ONLY_RE = re.compile(r"^[(（].*[)）]$")
+_LATIN_WORD_RE = re.compile(r"[A-Za-z]+")
 _QUESTION_RE = re.compile(r"^\s*(?:#+\s*)?(?:question|query|q|问题|提问)\s*[:：]\s*(.*)$", re.I)
 
 
@@ -132,8 +136,8 @@ def find_sources(text: str) -> list[tuple[int, str]]:
             if not m:
                 continue
             n, rest = int(m.group(1)), m.group(2).strip()
-            if not rest:  # marker alone on its line: the passage follows
-                rest = next((nxt.strip() for nxt in lines[i + 1 : i + 4] if nxt.strip()), "")
+            if not rest or _LABEL_ONLY_RE.match(rest):  # "[1] (file.pdf, p. 3)": passage follows
+                rest = next((nxt.strip() for nxt in lines[i + 1 : i + 4] if nxt.strip()), rest)
             found.setdefault(n, re.sub(r"<[^>]+>", "", rest).strip())
             break
     return sorted(found.items())
@@ -169,7 +173,7 @@ def default_answer(body: dict[str, Any]) -> str:
     user = next((m for m in reversed(messages) if m.get("role") == "user"), None)
     text = (user or {}).get("content") or body.get("prompt") or ""
     question = find_question(text)
-    zh = _has_cjk(question)
+    zh = is_chinese(question)
     sources = find_sources(text)
     if not sources:
         if zh:
@@ -251,7 +255,7 @@ class RecordedRequest:
     method: str
     path: str
     body: Any  # parsed JSON (dict/list), None when empty, or the raw text when not JSON
-    headers: dict[str, str]
+    headers: dict[str, str]  # names lower-cased
     time: float
 
 
@@ -734,7 +738,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _record(self, body: Any) -> None:
         path = self.path.split("?", 1)[0]
-        rec = RecordedRequest(self.command, path, body, dict(self.headers.items()), time.time())
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        rec = RecordedRequest(self.command, path, body, headers, time.time())
         with self.standin._lock:
             self.standin.requests.append(rec)
 
