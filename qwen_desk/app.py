@@ -1,18 +1,135 @@
-"""Composition root: builds the QApplication and the main window (placeholder for now)."""
+"""Composition root: the QApplication, translators, theme, qasync loop, services and window.
+
+The only module that knows qasync. Start-up order matters for the first paint (target: 1 s):
+only PySide6, qasync and our light modules are imported before the window is shown; the
+knowledge base (LanceDB, sentence-transformers, torch, pymupdf) opens on a background thread
+once the window has painted (``MainWindow.sig_first_paint`` -> ``AppServices.start_knowledge``).
+
+``main(argv)`` runs the app; ``--self-test [--report FILE]`` delegates to
+``qwen_desk.selftest.run(argv)`` (written for packaged builds); other arguments that are not
+flags are files to add to the current collection ("Open with Qwen Desk").
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from qwen_desk.controllers.services import AppServices
+    from qwen_desk.ui.main_window import MainWindow
+
+ORGANIZATION = "QwenDesk"
+APPLICATION = "Qwen Desk"
+DESKTOP_FILE = "io.github.qwendesk.QwenDesk"
+HEAVY_MODULES = ("torch", "sentence_transformers", "lancedb", "fitz", "pymupdf")
+# flags of the app that take a value (so that the value is not mistaken for a file)
+_FLAGS_WITH_VALUE = ("--report",)
+
+
+@dataclass
+class Desk:
+    """What ``build`` made: keep it alive while the app runs."""
+
+    app: QApplication
+    window: MainWindow
+    services: AppServices
+    translators: list[Any]
+    theme: Any
+
+
+def files_in(argv: Sequence[str]) -> list[str]:
+    """The arguments that are files to open (not flags, nor the values of flags)."""
+    files: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in _FLAGS_WITH_VALUE:
+            skip = True
+        elif not arg.startswith("-"):
+            files.append(arg)
+    return files
+
+
+def heavy_modules_loaded() -> list[str]:
+    """Which of the slow back-end libraries are imported already."""
+    return [name for name in HEAVY_MODULES if name in sys.modules]
+
+
+def build(argv: Sequence[str] = ()) -> Desk:
+    """Create the application and show the main window (no event loop yet)."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from qwen_desk.controllers.services import AppServices
+    from qwen_desk.core.settings import Settings
+    from qwen_desk.ui.assets import app_icon
+    from qwen_desk.ui.i18n import install_translators, resolve_language
+    from qwen_desk.ui.main_window import MainWindow
+    from qwen_desk.ui.theme import ThemeManager
+
+    QCoreApplication.setOrganizationName(ORGANIZATION)
+    QCoreApplication.setApplicationName(APPLICATION)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
+    QGuiApplication.setDesktopFileName(DESKTOP_FILE)
+    app.setWindowIcon(app_icon())
+    settings = Settings.load()
+    translators = install_translators(app, resolve_language(settings.ui_language))
+    theme = ThemeManager(app, settings.theme)
+    services = AppServices(settings)
+    services.sig_settings_changed.connect(lambda new, _changed: theme.apply(new.theme))
+    window = MainWindow(services)
+    window.sig_first_paint.connect(services.start_knowledge)
+    files = files_in(argv)
+    if files:
+        window.open_paths(files)
+    window.show()
+    return Desk(app, window, services, translators, theme)
+
+
+def run(desk: Desk) -> int:
+    """Run the qasync event loop until the last window closes; then close the services."""
+    import qasync
+
+    loop = qasync.QEventLoop(desk.app)
+    asyncio.set_event_loop(loop)
+    # qasync does not install these: without them an abandoned ``async for`` over an HTTP
+    # stream is never closed, and Ollama keeps generating after Stop (see FACTS.md).
+    sys.set_asyncgen_hooks(
+        firstiter=loop._asyncgen_firstiter_hook, finalizer=loop._asyncgen_finalizer_hook
+    )
+    closed = asyncio.Event()
+    desk.app.aboutToQuit.connect(closed.set)
+    desk.app.lastWindowClosed.connect(closed.set)
+    try:
+        with loop:
+            loop.run_until_complete(closed.wait())
+    finally:
+        desk.services.close()
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from PySide6.QtWidgets import QApplication, QLabel
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--self-test" in args:
+        try:
+            from qwen_desk import selftest  # type: ignore[attr-defined]
+        except ImportError:
+            print("qwen-desk: this build has no self-test", file=sys.stderr)
+            return 2
+        return int(selftest.run(args) or 0)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    return run(build(args))
 
-    app = QApplication([sys.argv[0], *(argv or [])])
-    label = QLabel(
-        "Qwen Desk — the desktop window is being built. Use the qwen-desk CLI meanwhile."
-    )
-    label.resize(640, 200)
-    label.show()
-    return app.exec()
+
+if __name__ == "__main__":
+    sys.exit(main())

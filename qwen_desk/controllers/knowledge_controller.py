@@ -1,0 +1,373 @@
+"""Controllers layer: ``KnowledgeController``, the knowledge side of the window.
+
+It runs the ingestion service of ``AppServices.knowledge`` (its own worker thread, the single
+writer) and the collection and document operations, and keeps two Qt models up to date: the
+collections (``CollectionModel``) and the documents of the current collection
+(``DocumentModel``). Ingestion events arrive on the worker thread; they are re-emitted through a
+signal of a relay object that lives on the GUI thread, with a queued connection, so the worker
+never touches a QObject's state. Store reads and writes (listing documents, removing, collection
+changes) run on a one-thread ``BackgroundRunner``, in order, never on the GUI thread.
+
+Paths added before the knowledge base is open (files given on the command line at start-up) are
+kept and queued as soon as it opens.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+
+from qwen_desk.controllers.background import BackgroundRunner
+from qwen_desk.controllers.ui_state import ui_state
+from qwen_desk.core.errors import QwenDeskError
+from qwen_desk.core.types import CollectionInfo, DocumentRecord, Hit, IngestEvent, IngestState
+from qwen_desk.models.collection_model import CollectionModel
+from qwen_desk.models.document_model import DocumentModel
+
+if TYPE_CHECKING:
+    from qwen_desk.controllers.services import AppServices
+    from qwen_desk.core.knowledge import KnowledgeBase
+
+log = logging.getLogger(__name__)
+
+DEFAULT_COLLECTION = "default"  # same value as core.knowledge.DEFAULT_COLLECTION (kept light)
+SETTINGS_KEY = "knowledge/collection"
+# (collections, collection asked for, collection shown, its documents)
+_Loaded = tuple[list[CollectionInfo], str, str, list[DocumentRecord]]
+
+
+class _EventRelay(QObject):
+    """Lives on the GUI thread; the ingestion worker emits its signal."""
+
+    sig_event = Signal(object)
+    """An ``IngestEvent``, emitted on the worker thread, delivered queued on the GUI thread."""
+
+
+class KnowledgeController(QObject):
+    """Collections, documents and ingestion, for the sidebar and the status bar."""
+
+    sig_ready = Signal()
+    """The knowledge base is open: documents are listed, files can be added."""
+    sig_event = Signal(object)
+    """An ``IngestEvent`` of any collection, on the GUI thread."""
+    sig_progress = Signal(int, int)
+    """(finished, total) files of the running batch; (0, 0) when ingestion is idle."""
+    sig_current_collection_changed = Signal(str)
+    """The collection shown in the sidebar (and searched by the chat) changed."""
+    sig_collections_changed = Signal()
+    """The list of collections (or their document counts) was reloaded."""
+    sig_documents_loaded = Signal(str)
+    """The documents of this collection were (re)loaded into ``document_model``."""
+    sig_error = Signal(str, str)
+    """(error code, English detail) of a failed operation; the UI translates the code."""
+
+    def __init__(self, services: AppServices, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._services = services
+        self.document_model = DocumentModel(self)
+        self.collection_model = CollectionModel(self)
+        self._runner = BackgroundRunner("qwen-desk-knowledge", parent=self)
+        self._relay = _EventRelay(self)
+        self._relay.sig_event.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
+        self._unsubscribe: Callable[[], None] | None = None
+        self._pending: list[tuple[list[str], str, str | None]] = []
+        self._batch: dict[int, bool] = {}  # job id -> finished, for "Indexing 3 of 10"
+        self._current = str(ui_state().value(SETTINGS_KEY, DEFAULT_COLLECTION) or "")
+        self._current = self._current or DEFAULT_COLLECTION
+        services.sig_knowledge_ready.connect(self._on_knowledge_ready)
+        if services.knowledge_ready:
+            self._on_knowledge_ready()
+
+    # --- state ---------------------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        return self._kb is not None
+
+    @property
+    def _kb(self) -> KnowledgeBase | None:
+        return self._services.knowledge
+
+    @property
+    def current_collection(self) -> str:
+        return self._current
+
+    @property
+    def busy(self) -> bool:
+        """Some file of the running batch is not finished yet."""
+        return not all(self._batch.values()) if self._batch else False
+
+    def _on_knowledge_ready(self) -> None:
+        kb = self._kb
+        if kb is None:
+            return
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        relay = self._relay
+        # Called on the worker thread: only emit (Qt queues it to the GUI thread).
+        self._unsubscribe = kb.ingest.subscribe(relay.sig_event.emit)
+        self.refresh()
+        pending, self._pending = self._pending, []
+        for paths, collection, password in pending:
+            self._submit_add(paths, collection, password)
+        self.sig_ready.emit()
+
+    # --- loading -------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Reload the collections and the current collection's documents (off the GUI thread)."""
+        kb = self._kb
+        if kb is None:
+            return
+        collection = self._current
+
+        def load() -> _Loaded:
+            infos = list(kb.store.list_collections())
+            names = {c.name for c in infos}
+            target = collection if collection in names else _fallback(infos)
+            records = list(kb.store.list_documents(target)) if target else []
+            return infos, collection, target, records
+
+        self._runner.submit(load, on_done=self._on_loaded, on_error=self._on_error)
+
+    def _on_loaded(self, result: _Loaded) -> None:
+        infos, requested, collection, records = result
+        self.collection_model.set_collections(infos)
+        self.sig_collections_changed.emit()
+        if requested != self._current:
+            return  # the user switched meanwhile: a newer load is on its way
+        changed = collection != self._current
+        self._set_current(collection)
+        self.document_model.set_documents(collection, records)
+        if changed:
+            self.sig_current_collection_changed.emit(collection)
+        self.sig_documents_loaded.emit(collection)
+
+    def _set_current(self, name: str) -> None:
+        self._current = name
+        ui_state().setValue(SETTINGS_KEY, name)
+
+    def set_current_collection(self, name: str) -> None:
+        """Show (and search) collection ``name``."""
+        if name == self._current and self.document_model.collection == name:
+            return
+        self._set_current(name)
+        self.sig_current_collection_changed.emit(name)
+        self.document_model.set_documents(name, [])
+        self.refresh()
+
+    # --- ingestion -----------------------------------------------------------------------------
+
+    def add_paths(
+        self, paths: Iterable[str | os.PathLike[str]], password: str | None = None
+    ) -> None:
+        """Queue files and folders for the current collection (walking folders off-thread)."""
+        items = [os.fspath(p) for p in paths]
+        if not items:
+            return
+        if self._kb is None:
+            self._pending.append((items, self._current, password))
+            return
+        self._submit_add(items, self._current, password)
+
+    def _submit_add(self, items: list[str], collection: str, password: str | None) -> None:
+        kb = self._kb
+        assert kb is not None
+
+        def add() -> list[int]:
+            with kb.write_lock:
+                kb.store.ensure_collection(collection)
+            return kb.ingest.add_paths(items, collection, password)
+
+        self._runner.submit(add, on_done=self._on_queued, on_error=self._on_error)
+
+    def _on_queued(self, job_ids: list[int]) -> None:
+        for job_id in job_ids:
+            self._batch.setdefault(job_id, False)
+        self._emit_progress()
+
+    def retry_with_password(self, path: str, password: str) -> None:
+        """Index ``path`` again into the current collection, opening it with ``password``."""
+        self.add_paths([path], password=password)
+
+    def cancel_all(self) -> None:
+        """Cancel the running file and every queued one."""
+        kb = self._kb
+        if kb is not None:
+            self._runner.submit(kb.ingest.cancel_all, on_error=self._on_error)
+
+    def cancel(self, job_id: int) -> None:
+        """Cancel one queued or running file."""
+        kb = self._kb
+        if kb is not None and job_id:
+            self._runner.submit(kb.ingest.cancel, job_id, on_error=self._on_error)
+
+    def _on_event(self, event: IngestEvent) -> None:
+        if event.job_id and (event.job_id in self._batch or not event.finished):
+            self._batch[event.job_id] = event.finished
+        self.document_model.apply_event(event)
+        self.sig_event.emit(event)
+        if event.finished and event.state is not IngestState.SKIPPED:
+            self._schedule_counts_refresh()
+        self._emit_progress()
+
+    def _emit_progress(self) -> None:
+        if self._batch and all(self._batch.values()):
+            self._batch.clear()
+        finished = sum(self._batch.values())
+        self.sig_progress.emit(finished, len(self._batch))
+
+    def _schedule_counts_refresh(self) -> None:
+        kb = self._kb
+        if kb is None:
+            return
+        self._runner.submit(
+            lambda: list(kb.store.list_collections()),
+            on_done=self._on_counts,
+            on_error=self._on_error,
+        )
+
+    def _on_counts(self, infos: list[CollectionInfo]) -> None:
+        self.collection_model.set_collections(infos)
+        self.sig_collections_changed.emit()
+
+    # --- documents -----------------------------------------------------------------------------
+
+    def remove_document(self, path: str) -> None:
+        """Remove the document at ``path`` of the current collection (cancelling its indexing)."""
+        row = self.document_model.row_of_path(path)
+        if row < 0:
+            return
+        item = self.document_model.item(row)
+        kb = self._kb
+        self.document_model.remove_row(row)
+        if item.active:
+            self.cancel(item.job_id)
+        if kb is None or item.doc_id is None:
+            return
+        collection, doc_id = item.collection, item.doc_id
+
+        def remove() -> None:
+            if kb.store.get_document(collection, doc_id) is not None:
+                kb.remove(collection, doc_id)
+
+        self._runner.submit(
+            remove, on_done=lambda _: self._schedule_counts_refresh(), on_error=self._on_error
+        )
+
+    def reindex_document(self, path: str) -> None:
+        """Parse and embed the document at ``path`` again."""
+        row = self.document_model.row_of_path(path)
+        kb = self._kb
+        if row < 0 or kb is None:
+            return
+        item = self.document_model.item(row)
+        collection = item.collection
+
+        def reindex() -> list[int]:
+            return kb.ingest.reindex_paths([(item.path, collection)])
+
+        self._runner.submit(reindex, on_done=self._on_queued, on_error=self._on_error)
+
+    # --- collections ---------------------------------------------------------------------------
+
+    def create_collection(self, name: str) -> None:
+        """Create an empty collection and switch to it."""
+        self._collection_op(lambda kb: kb.store.create_collection(name), switch_to=name)
+
+    def rename_collection(self, old: str, new: str) -> None:
+        self._collection_op(
+            lambda kb: kb.store.rename_collection(old, new),
+            switch_to=new if old == self._current else None,
+        )
+
+    def delete_collection(self, name: str) -> None:
+        """Delete a collection with its documents (the UI has asked for confirmation)."""
+        switch = None
+        if name == self._current:
+            others = [n for n in self.collection_model.names() if n != name]
+            switch = others[0] if others else DEFAULT_COLLECTION
+
+        def delete(kb: KnowledgeBase) -> None:
+            kb.store.delete_collection(name)
+            if switch is not None:
+                kb.store.ensure_collection(switch)
+
+        self._collection_op(delete, switch_to=switch)
+
+    def _collection_op(self, op: Callable[[KnowledgeBase], Any], switch_to: str | None) -> None:
+        kb = self._kb
+        if kb is None:
+            return
+
+        def run() -> None:
+            with kb.write_lock:
+                op(kb)
+
+        def done(_: Any) -> None:
+            if switch_to is not None:
+                self._set_current(switch_to)
+                self.document_model.set_documents(switch_to, [])
+                self.sig_current_collection_changed.emit(switch_to)
+            self.refresh()
+
+        self._runner.submit(run, on_done=done, on_error=self._on_error)
+
+    # --- search (for other controllers) --------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        on_done: Callable[[list[Hit]], None],
+        k: int = 10,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        """Search the current collection off the GUI thread; ``on_done(hits)`` on the GUI thread.
+
+        Runs on its own thread so that it never waits behind store writes of this controller.
+        """
+        kb = self._kb
+        if kb is None:
+            on_done([])
+            return
+        collection = self._current
+        runner = self._search_runner()
+        runner.submit(
+            kb.search, query, collection, k, on_done=on_done, on_error=on_error or self._on_error
+        )
+
+    def _search_runner(self) -> BackgroundRunner:
+        runner = getattr(self, "_searcher", None)
+        if runner is None:
+            runner = self._searcher = BackgroundRunner("qwen-desk-search", parent=self)
+        return runner
+
+    # --- errors and shutdown -------------------------------------------------------------------
+
+    def _on_error(self, exc: BaseException) -> None:
+        if isinstance(exc, QwenDeskError):
+            self.sig_error.emit(exc.code, exc.message)
+        else:
+            log.error("knowledge operation failed", exc_info=exc)
+            self.sig_error.emit(QwenDeskError.code, f"{type(exc).__name__}: {exc}")
+
+    def shutdown(self) -> None:
+        """Stop listening to the worker and finish the queued store operations."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self._runner.shutdown(wait=True)
+        searcher = getattr(self, "_searcher", None)
+        if searcher is not None:
+            searcher.shutdown(wait=False)
+
+
+def _fallback(infos: list[CollectionInfo]) -> str:
+    names = sorted(c.name for c in infos)
+    if DEFAULT_COLLECTION in names:
+        return DEFAULT_COLLECTION
+    return names[0] if names else ""

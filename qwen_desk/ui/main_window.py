@@ -1,0 +1,415 @@
+"""UI layer: ``MainWindow``, the one window of Qwen Desk.
+
+Layout: the model bar on top; a horizontal splitter with the sidebar (the knowledge base above,
+the conversation list below, in a vertical splitter), the chat panel in the centre and the
+source viewer on the right (hidden until a citation is opened); the status bar at the bottom.
+Files dropped anywhere on the window go to the current collection (``DropOverlay``). The
+window's geometry and splitter sizes are restored from ``ui_state()`` on start.
+
+The conversation side (chat panel, conversation list, source viewer, model bar, Ollama panel and
+their controllers) is built by ``_build_chat_side``; each piece is optional so that the window
+still opens when one is missing (a placeholder takes its place).
+
+Nothing slow runs here: the knowledge base opens in the background after the first paint
+(``sig_first_paint``, which the composition root connects to ``AppServices.start_knowledge``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent, QResizeEvent
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from qwen_desk.controllers.knowledge_controller import KnowledgeController
+from qwen_desk.controllers.services import AppServices
+from qwen_desk.controllers.ui_state import ui_state
+from qwen_desk.ui.drop_overlay import DropOverlay, DropWatcher
+from qwen_desk.ui.knowledge_sidebar import KnowledgeSidebar
+from qwen_desk.ui.messages import error_text
+from qwen_desk.ui.status_bar import StatusBar
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SIZE = (1280, 820)
+MAIN_SPLITTER_DEFAULT = [300, 700, 0]
+
+
+def _optional(module: str, name: str) -> Any:
+    """``module.name`` if that part of the app exists yet, else ``None``."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError as exc:
+        log.info("%s.%s is not available: %s", module, name, exc)
+        return None
+    except AttributeError:
+        return None
+
+
+class _Placeholder(QLabel):
+    """Stands in for a part of the window that is not built yet."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWordWrap(True)
+        self.setProperty("muted", True)
+
+
+class MainWindow(QMainWindow):
+    """Sidebar, chat, source viewer, model bar and status bar."""
+
+    sig_first_paint = Signal()
+    """The window has been painted once (start heavy services after this)."""
+
+    def __init__(
+        self,
+        services: AppServices,
+        knowledge: KnowledgeController | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.setObjectName("MainWindow")
+        self.setWindowTitle(self.tr("Qwen Desk"))
+        self.setAcceptDrops(True)
+        self._painted = False
+        self.settings_dialog: QWidget | None = None
+        self.knowledge = knowledge or KnowledgeController(services, self)
+        self.chat: Any = None
+        self.ollama: Any = None
+        self._build()
+        self._build_chat_side()
+        self._build_actions()
+        self._connect()
+        self.restore_state()
+
+    # --- construction --------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.sidebar = QWidget(self)
+        self.sidebar.setObjectName("Sidebar")
+        self.sidebar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.knowledge_sidebar = KnowledgeSidebar(self.knowledge, self.sidebar)
+        self.sidebar_splitter = QSplitter(Qt.Orientation.Vertical, self.sidebar)
+        self.sidebar_splitter.setObjectName("SidebarSplitter")
+        self.sidebar_splitter.setChildrenCollapsible(False)
+        self.sidebar_splitter.addWidget(self.knowledge_sidebar)
+        layout = QVBoxLayout(self.sidebar)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.sidebar_splitter)
+
+        self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.main_splitter.setObjectName("MainSplitter")
+        self.main_splitter.addWidget(self.sidebar)
+
+        central = QWidget(self)
+        self.central_layout = QVBoxLayout(central)
+        self.central_layout.setContentsMargins(0, 0, 0, 0)
+        self.central_layout.setSpacing(0)
+        self.central_layout.addWidget(self.main_splitter, 1)
+        self.setCentralWidget(central)
+
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self.drop_overlay = DropOverlay(self)
+        self.drop_watcher = DropWatcher(self, self.drop_overlay)
+
+    def _build_chat_side(self) -> None:
+        """The conversation side, piece by piece (each may be missing while it is written)."""
+        chat_cls = _optional("qwen_desk.controllers.chat_controller", "ChatController")
+        ollama_cls = _optional("qwen_desk.controllers.ollama_controller", "OllamaController")
+        self.chat = self._construct(chat_cls, self.services, self)
+        self.ollama = self._construct(ollama_cls, self.services, self)
+
+        self.model_bar = self._widget(
+            "qwen_desk.ui.model_bar", "ModelBar", None, self.ollama, self.chat
+        )
+        if self.model_bar is not None:
+            self.central_layout.insertWidget(0, self.model_bar)
+        self.conversation_list = self._widget(
+            "qwen_desk.ui.conversation_list",
+            "ConversationList",
+            self.tr("Conversations will appear here."),
+            self.chat,
+        )
+        self.sidebar_splitter.addWidget(self.conversation_list)
+        self.chat_panel = self._widget(
+            "qwen_desk.ui.chat_panel",
+            "ChatPanel",
+            self.tr("The conversation view is not available in this build."),
+            self.chat,
+        )
+        self.main_splitter.addWidget(self.chat_panel)
+        self.source_viewer = self._widget(
+            "qwen_desk.ui.source_viewer", "SourceViewer", None, self.chat
+        )
+        if self.source_viewer is not None:
+            self.main_splitter.addWidget(self.source_viewer)
+            self.source_viewer.hide()
+        ollama_panel = self._widget("qwen_desk.ui.ollama_panel", "OllamaPanel", None, self.ollama)
+        self.ollama_panel = ollama_panel
+        if ollama_panel is not None and hasattr(self.chat_panel, "add_banner"):
+            self.chat_panel.add_banner(ollama_panel)
+        self.main_splitter.setStretchFactor(0, 0)
+        self.main_splitter.setStretchFactor(1, 1)
+        if self.main_splitter.count() > 2:
+            self.main_splitter.setStretchFactor(2, 1)
+
+    def _construct(self, cls: Any, *args: Any) -> Any:
+        if cls is None:
+            return None
+        try:
+            return cls(*args)
+        except Exception:
+            log.exception("could not create %s", getattr(cls, "__name__", cls))
+            return None
+
+    def _widget(self, module: str, name: str, placeholder: str | None, *args: Any) -> Any:
+        cls = _optional(module, name)
+        widget = None
+        if cls is not None and all(a is not None for a in args):
+            try:
+                widget = cls(*args, parent=self)
+            except TypeError:
+                widget = self._construct(cls, *args)
+            except Exception:
+                log.exception("could not create %s", name)
+        if widget is None and placeholder is not None:
+            widget = _Placeholder(placeholder, self)
+        return widget
+
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu(self.tr("&File"))
+        self.action_add_files = self._action(
+            file_menu,
+            self.tr("Add files…"),
+            QKeySequence.StandardKey.Open,
+            self.knowledge_sidebar.choose_files,
+        )
+        self.action_add_folder = self._action(
+            file_menu, self.tr("Add folder…"), None, self.knowledge_sidebar.choose_folder
+        )
+        file_menu.addSeparator()
+        self.action_settings = self._action(
+            file_menu, self.tr("Settings…"), QKeySequence("Ctrl+,"), self.open_settings
+        )
+        self.action_settings.setMenuRole(QAction.MenuRole.PreferencesRole)
+        file_menu.addSeparator()
+        self.action_quit = self._action(
+            file_menu, self.tr("Quit"), QKeySequence.StandardKey.Quit, self.close
+        )
+        chat_menu = bar.addMenu(self.tr("&Chat"))
+        self.action_new_chat = self._action(
+            chat_menu, self.tr("New chat"), QKeySequence.StandardKey.New, self.new_conversation
+        )
+        self.action_search = self._action(
+            chat_menu,
+            self.tr("Search conversations"),
+            QKeySequence.StandardKey.Find,
+            self.focus_search,
+        )
+        self.action_stop = self._action(
+            chat_menu, self.tr("Stop answer"), QKeySequence(Qt.Key.Key_Escape), self.stop
+        )
+        help_menu = bar.addMenu(self.tr("&Help"))
+        self._action(help_menu, self.tr("About Qwen Desk"), None, self.show_about)
+
+    def _action(self, menu: Any, text: str, shortcut: Any, slot: Callable[[], Any]) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(lambda *_: slot())
+        menu.addAction(action)
+        self.addAction(action)  # shortcuts work even with the menu bar hidden
+        return action
+
+    def _connect(self) -> None:
+        k = self.knowledge
+        self.drop_overlay.sig_dropped.connect(self.open_paths)
+        k.sig_current_collection_changed.connect(self._on_collection_changed)
+        k.sig_progress.connect(self.status.set_ingest_progress)
+        k.sig_error.connect(self.knowledge_sidebar.show_error)
+        self.services.sig_knowledge_failed.connect(self._on_knowledge_failed)
+        self._on_collection_changed(k.current_collection)
+        chat = self.chat
+        if chat is not None:
+            _connect_if(chat, "sig_stats", self.status.set_stats)
+            _connect_if(chat, "sig_citation_requested", self.show_source)
+            _connect_if(chat, "sig_error", self._on_chat_error)
+        ollama = self.ollama
+        if ollama is not None:
+            _connect_if(ollama, "sig_state_changed", self._on_ollama_state)
+            _connect_if(ollama, "sig_loaded_models", self.status.set_loaded_models)
+
+    # --- slots for the rest of the app ---------------------------------------------------------
+
+    def open_paths(self, paths: Iterable[str]) -> None:
+        """Add files and folders (dropped, or given on the command line) to the collection."""
+        self.knowledge.add_paths(list(paths))
+
+    def new_conversation(self) -> None:
+        """Ctrl+N."""
+        if self.chat is not None and hasattr(self.chat, "new_conversation"):
+            self.chat.new_conversation()
+        focus = getattr(self.chat_panel, "focus_input", None)
+        if callable(focus):
+            focus()
+        elif hasattr(self.chat_panel, "input"):
+            self.chat_panel.input.setFocus()
+
+    def stop(self) -> None:
+        """Esc: stop the answer being written."""
+        if self.chat is not None and hasattr(self.chat, "stop"):
+            self.chat.stop()
+
+    def focus_search(self) -> None:
+        """Ctrl+F: search the conversations."""
+        for target in (self.conversation_list, self.chat):
+            focus = getattr(target, "focus_search", None)
+            if callable(focus):
+                focus()
+                return
+
+    def show_source(self, citation: Any) -> None:
+        """Open the source viewer on ``citation`` (a ``core.types.Citation``)."""
+        viewer = self.source_viewer
+        if viewer is None:
+            return
+        for name in ("show_citation", "open_citation", "show_source"):
+            method = getattr(viewer, name, None)
+            if callable(method):
+                method(citation)
+                break
+        if not viewer.isVisible():
+            viewer.show()
+            sizes = self.main_splitter.sizes()
+            if len(sizes) == 3 and sizes[2] < 200:
+                total = sum(sizes)
+                side = sizes[0]
+                rest = total - side
+                self.main_splitter.setSizes([side, rest // 2, rest - rest // 2])
+
+    def open_settings(self) -> None:
+        """Ctrl+,: the settings dialog (non-blocking)."""
+        from qwen_desk.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.services, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.settings_dialog = dialog
+        dialog.open()
+
+    def show_about(self) -> None:
+        from qwen_desk import __version__
+
+        QMessageBox.about(
+            self,
+            self.tr("About Qwen Desk"),
+            self.tr(
+                "<b>Qwen Desk %1</b><p>Private, offline chat with your documents. "
+                "Answers come from the Ollama model on this computer; nothing leaves it.</p>"
+            ).replace("%1", __version__),
+        )
+
+    # --- reactions -----------------------------------------------------------------------------
+
+    def _on_collection_changed(self, name: str) -> None:
+        self.drop_overlay.set_collection(name)
+        if self.chat is not None and hasattr(self.chat, "collection"):
+            self.chat.collection = name
+
+    def _on_knowledge_failed(self, code: str, detail: str) -> None:
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(self.tr("Knowledge base"))
+        box.setText(error_text(code, detail, with_detail=True))
+        if code == "embedder_mismatch":
+            reindex = box.addButton(self.tr("Re-index now"), QMessageBox.ButtonRole.AcceptRole)
+            box.addButton(QMessageBox.StandardButton.Cancel)
+            box.finished.connect(
+                lambda _: (
+                    self.services.reindex_all_for_new_embedder()
+                    if box.clickedButton() is reindex
+                    else None
+                )
+            )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def _on_chat_error(self, code: str, detail: str) -> None:
+        log.info("chat error %s: %s", code, detail)
+
+    def _on_ollama_state(self, state: str, detail: str = "") -> None:
+        self.status.set_ollama_state(state, detail)
+
+    # --- geometry ------------------------------------------------------------------------------
+
+    def restore_state(self) -> None:
+        """Window geometry and splitter sizes from the last run (defaults the first time)."""
+        state = ui_state()
+        geometry = state.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(*DEFAULT_SIZE)
+        for key, splitter in (
+            ("window/main_splitter", self.main_splitter),
+            ("window/sidebar_splitter", self.sidebar_splitter),
+        ):
+            saved = state.value(key)
+            if isinstance(saved, QByteArray) and not saved.isEmpty():
+                splitter.restoreState(saved)
+            elif splitter is self.main_splitter:
+                splitter.setSizes(MAIN_SPLITTER_DEFAULT[: splitter.count()])
+            else:
+                splitter.setSizes([420, 300])
+        if self.source_viewer is not None:
+            self.source_viewer.hide()  # opens again with the next citation
+
+    def save_state(self) -> None:
+        state = ui_state()
+        state.setValue("window/geometry", self.saveGeometry())
+        state.setValue("window/main_splitter", self.main_splitter.saveState())
+        state.setValue("window/sidebar_splitter", self.sidebar_splitter.saveState())
+        state.sync()
+
+    # --- events --------------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self.sig_first_paint.emit)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.drop_overlay.isVisible():
+            self.drop_overlay.setGeometry(self.rect())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        self.drop_watcher.detach()
+        self.knowledge.shutdown()
+        super().closeEvent(event)
+
+
+def _connect_if(obj: Any, signal: str, slot: Callable[..., Any]) -> None:
+    sig = getattr(obj, signal, None)
+    if sig is not None and hasattr(sig, "connect"):
+        sig.connect(slot)

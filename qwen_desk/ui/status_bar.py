@@ -1,0 +1,112 @@
+"""UI layer: the window's status bar: Ollama, VRAM, ingestion progress, last tokens/s.
+
+Plain slots fed by the controllers (the main window wires them): ``set_ollama_state`` from the
+Ollama controller, ``set_vram`` from its ``/api/ps`` poll, ``set_ingest_progress`` from the
+knowledge controller, ``set_stats`` from the chat controller's last answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QLocale
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+OLLAMA_STATES = ("checking", "connected", "unreachable", "wrong_host", "model_missing")
+_DOT = {
+    "checking": "#a0aec0",
+    "connected": "#2da44e",
+    "unreachable": "#cf222e",
+    "wrong_host": "#d29922",
+    "model_missing": "#d29922",
+}
+
+
+class StatusBar(QStatusBar):
+    """Ollama state, VRAM, ingestion and speed, each in its own label."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("StatusBar")
+        self.setSizeGripEnabled(True)
+        self.ollama_label = QLabel(self)
+        self.vram_label = QLabel(self)
+        self.ingest_label = QLabel(self)
+        self.speed_label = QLabel(self)
+        for label in (self.ingest_label, self.vram_label, self.speed_label):
+            label.setProperty("muted", True)
+        self.addWidget(self.ollama_label)
+        self.addWidget(self.ingest_label, 1)
+        self.addPermanentWidget(self.speed_label)
+        self.addPermanentWidget(self.vram_label)
+        self._state = "checking"
+        self._detail = ""
+        self.set_ollama_state("checking")
+        self.vram_label.hide()
+        self.speed_label.hide()
+
+    def set_ollama_state(self, state: str, detail: str = "") -> None:
+        """``state`` is one of ``OLLAMA_STATES``; ``detail`` the version (connected) or host."""
+        self._state, self._detail = state, detail
+        if state == "connected":
+            text = self.tr("Ollama %1").replace("%1", detail).strip()
+        elif state == "unreachable":
+            text = self.tr("Ollama is not running")
+        elif state == "wrong_host":
+            text = self.tr("No Ollama at %1").replace("%1", detail)
+        elif state == "model_missing":
+            text = self.tr("Model not installed: %1").replace("%1", detail)
+        else:
+            text = self.tr("Looking for Ollama…")
+        color = _DOT.get(state, _DOT["checking"])
+        self.ollama_label.setText(f'<span style="color:{color}">●</span> {text}')
+        self.ollama_label.setToolTip(detail)
+
+    @property
+    def ollama_state(self) -> str:
+        return self._state
+
+    def set_vram(self, size_vram: int | None, size: int | None = None) -> None:
+        """Memory of the loaded model on the GPU (``None`` hides it)."""
+        if size_vram is None:
+            self.vram_label.hide()
+            return
+        gib = size_vram / 1024**3
+        text = self.tr("VRAM %1 GB").replace("%1", QLocale().toString(gib, "f", 1))
+        if size:
+            share = round(100 * size_vram / size) if size else 0
+            text += " " + self.tr("(%1% on GPU)").replace("%1", str(share))
+        self.vram_label.setText(text)
+        self.vram_label.show()
+
+    def set_loaded_models(self, models: list[Any]) -> None:
+        """From ``/api/ps``: show the VRAM of the first loaded model."""
+        if not models:
+            self.set_vram(None)
+            return
+        first = models[0]
+        self.set_vram(getattr(first, "size_vram", None), getattr(first, "size", None))
+
+    def set_tokens_per_s(self, value: float | None) -> None:
+        if not value:
+            self.speed_label.hide()
+            return
+        self.speed_label.setText(
+            self.tr("%1 tokens/s").replace("%1", QLocale().toString(float(value), "f", 1))
+        )
+        self.speed_label.show()
+
+    def set_stats(self, stats: Any) -> None:
+        """From the chat controller's ``sig_stats`` (a ``StreamStats``)."""
+        self.set_tokens_per_s(getattr(stats, "tokens_per_s", None))
+
+    def set_ingest_progress(self, finished: int, total: int) -> None:
+        if total <= 0:
+            self.ingest_label.clear()
+            return
+        text = self.tr("Indexing %1 of %2…").replace("%1", str(min(finished + 1, total)))
+        self.ingest_label.setText(text.replace("%2", str(total)))
+
+    def set_knowledge_message(self, text: str) -> None:
+        """A passing note about the knowledge base (opening, model loaded...)."""
+        self.showMessage(text, 5000)
