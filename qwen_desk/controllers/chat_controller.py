@@ -1,0 +1,418 @@
+"""Controllers layer: ``ChatController``, runs questions through ``RagService`` on the GUI loop.
+
+Each answer is one asyncio task on the running loop (qasync in the app, the test fixture's loop in
+tests); the task owns the ``async for`` over ``RagService.answer``, so Stop is ``task.cancel()``:
+the cancellation unwinds through the back-end's stream, which closes the HTTP connection (the
+daemon stops generating) and the service saves the partial text as ``stopped``. Tokens go through
+a ``TokenThrottler`` into ``ChatModel`` about 30 times a second: one model change, hence one
+repaint, per flush.
+
+Conversations: the list (``ConversationListModel``) and the open one (``ChatModel``) are loaded
+from ``ConversationStore``; the id of the open conversation is remembered in QSettings so it
+reopens at start. Regenerate and edit-and-resend replace the last question/answer pair: the old
+answer is marked superseded (state ``failed``, code ``superseded``), which keeps it out of the
+history the model sees and out of the view when the conversation is reopened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from PySide6.QtCore import QObject, QSettings, Signal, Slot
+
+from qwen_desk.controllers.throttle import TokenThrottler
+from qwen_desk.core import paths
+from qwen_desk.core.errors import QwenDeskError
+from qwen_desk.core.types import (
+    Citation,
+    ConversationRecord,
+    MessageRecord,
+    MessageState,
+    StreamStats,
+    TokenDelta,
+)
+from qwen_desk.models.chat_model import ChatModel
+from qwen_desk.models.conversation_model import ConversationListModel
+
+log = logging.getLogger(__name__)
+
+SUPERSEDED = "superseded"  # error code of an answer replaced by regenerate / edit-and-resend
+LAST_CONVERSATION_KEY = "chat/last_conversation"
+
+
+def gui_settings() -> QSettings:
+    """The GUI's QSettings, kept under the config folder (so ``QWEN_DESK_HOME`` relocates it)."""
+    return QSettings(str(paths.config_dir() / "gui.ini"), QSettings.Format.IniFormat)
+
+
+def visible_messages(records: list[MessageRecord]) -> list[MessageRecord]:
+    """Messages to show: superseded answers are hidden together with their question."""
+    shown: list[MessageRecord] = []
+    for record in records:
+        if record.role == "assistant" and record.error_code == SUPERSEDED:
+            if shown and shown[-1].role == "user":
+                shown.pop()
+            continue
+        shown.append(record)
+    return shown
+
+
+class ChatController(QObject):
+    """Asks, streams, stops; opens, creates, renames, deletes and searches conversations."""
+
+    sig_busy_changed = Signal(bool)
+    """An answer started (True) or ended (False)."""
+
+    sig_conversation_changed = Signal(int)
+    """The open conversation changed (its id; 0 for a new, not yet saved conversation)."""
+
+    sig_answer_finished = Signal(int)
+    """The answer at this row of ``model`` ended (done, stopped or failed)."""
+
+    sig_error = Signal(str, str)
+    """An operation failed: error ``code`` (see ``core/errors.py``) and English detail."""
+
+    sig_citation_requested = Signal(object)
+    """The user asked to see a source: carries the ``Citation``."""
+
+    sig_stats = Signal(object)
+    """The statistics of the last answer (``StreamStats``): tokens/s, time to first token."""
+
+    sig_edit_requested = Signal(str)
+    """The user wants to edit the last question: carries its text for the input box."""
+
+    def __init__(self, services: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._services = services
+        self.model = ChatModel(self)
+        self.conversations = ConversationListModel(self, untitled=self.tr("New conversation"))
+        self._throttle = TokenThrottler(parent=self)
+        self._throttle.sig_flush.connect(self._on_flush)
+        self._task: asyncio.Task[None] | None = None
+        self._conversation_id: int | None = None
+        self._stream_row = -1
+        self.collection: str | None = "default"
+        self.model_override: str | None = None
+
+    # --- services -------------------------------------------------------------------------
+
+    @property
+    def store(self) -> Any:
+        """The ``ConversationStore``."""
+        return self._services.conversations
+
+    @property
+    def rag(self) -> Any:
+        return self._services.rag
+
+    @property
+    def conversation_id(self) -> int | None:
+        return self._conversation_id
+
+    @property
+    def busy(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The task streaming the current answer (tests await it)."""
+        return self._task
+
+    @property
+    def throttler(self) -> TokenThrottler:
+        return self._throttle
+
+    # --- asking ---------------------------------------------------------------------------
+
+    @Slot(str)
+    def ask(self, question: str) -> None:
+        """Ask ``question`` in the open conversation (cancels a running answer first)."""
+        question = question.strip()
+        if not question:
+            return
+        previous = self._cancel_running()
+        self._start(question, previous)
+
+    @Slot()
+    def stop(self) -> None:
+        """Stop the running answer; the partial text is kept (state ``stopped``)."""
+        self._cancel_running()
+
+    @Slot()
+    def regenerate(self) -> None:
+        """Ask the last question again, replacing its answer."""
+        question = self._last_question()
+        if question is not None:
+            self._replace_last_turn(question.text)
+
+    @Slot()
+    def retry(self) -> None:
+        """Retry after a failed or stopped answer (same as regenerate)."""
+        self.regenerate()
+
+    @Slot()
+    def request_edit(self) -> None:
+        """Ask the view to put the last question into the input box for editing."""
+        question = self._last_question()
+        if question is not None:
+            self.sig_edit_requested.emit(question.text)
+
+    @Slot(str)
+    def edit_and_resend(self, new_text: str) -> None:
+        """Replace the last question by ``new_text`` and ask it."""
+        if new_text.strip():
+            self._replace_last_turn(new_text)
+
+    def _last_question(self) -> MessageRecord | None:
+        row = self.model.last_row("user")
+        return self.model.record(row) if row >= 0 else None
+
+    def _replace_last_turn(self, question: str) -> None:
+        previous = self._cancel_running()
+        row = self.model.last_row("user")
+        if row < 0:
+            self._start(question, previous)
+            return
+        answers = [r for r in self.model.records()[row + 1 :] if r.role == "assistant"]
+        self.model.remove_rows_from(row)
+        self._start(question, previous, supersede=answers)
+
+    def _start(
+        self,
+        question: str,
+        previous: asyncio.Task[None] | None,
+        supersede: list[MessageRecord] | None = None,
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._answer(question, previous, supersede or []))
+        self.sig_busy_changed.emit(True)
+
+    def _cancel_running(self) -> asyncio.Task[None] | None:
+        task = self._task
+        if task is not None and not task.done():
+            task.cancel()
+            return task
+        return None
+
+    async def _answer(
+        self,
+        question: str,
+        previous: asyncio.Task[None] | None,
+        supersede: list[MessageRecord],
+    ) -> None:
+        if previous is not None:
+            # Let the cancelled answer save itself before the next one reads the history.
+            await asyncio.wait([previous])
+        for old in supersede:
+            await self._supersede(old)
+        settings = self._services.settings
+        model_name = self.model_override or settings.model
+        user_row = self.model.append(
+            MessageRecord(
+                id=0,
+                conversation_id=self._conversation_id or 0,
+                role="user",
+                text=question,
+            )
+        )
+        row = self._stream_row = self.model.append_streaming(self._conversation_id or 0, model_name)
+        ttft_mark: float | None = None
+        started = asyncio.get_running_loop().time()
+        try:
+            stream = self.rag.answer(
+                question,
+                conversation_id=self._conversation_id,
+                collection=self.collection,
+                model=model_name,
+            )
+            async with contextlib.aclosing(stream):
+                async for event in stream:
+                    if isinstance(event, TokenDelta):
+                        if ttft_mark is None:
+                            ttft_mark = asyncio.get_running_loop().time() - started
+                        self._throttle.push(event.text)
+                    elif type(event).__name__ == "SourcesFound":
+                        self._on_sources(user_row, row, event)
+                    elif type(event).__name__ == "AnswerDone":
+                        self._throttle.flush_now()
+                        self._on_done(row, event)
+        except asyncio.CancelledError:
+            self._throttle.flush_now()
+            self._end_row(row, MessageState.STOPPED, "")
+            raise
+        except QwenDeskError as exc:
+            self._throttle.flush_now()
+            self._end_row(row, MessageState.FAILED, exc.code)
+            self.sig_error.emit(exc.code, exc.message)
+        except Exception as exc:  # an unexpected bug must not leave the view streaming
+            log.exception("answer failed")
+            self._throttle.flush_now()
+            self._end_row(row, MessageState.FAILED, QwenDeskError.code)
+            self.sig_error.emit(QwenDeskError.code, str(exc))
+        finally:
+            self._stream_row = -1
+            self.sig_busy_changed.emit(False)
+            self.sig_answer_finished.emit(row)
+
+    async def _supersede(self, record: MessageRecord) -> None:
+        if record.id > 0:
+            try:
+                self.store.update_message(
+                    record.id, state=MessageState.FAILED, error_code=SUPERSEDED
+                )
+            except QwenDeskError as exc:
+                log.warning("could not mark message %s superseded: %s", record.id, exc)
+
+    def _on_sources(self, user_row: int, row: int, event: Any) -> None:
+        new_conversation = self._conversation_id != event.conversation_id
+        self._conversation_id = event.conversation_id
+        # provisional citations: chips are clickable while the answer streams
+        from qwen_desk.core.rag import citation_from_hit  # light module, no heavy imports
+
+        citations = [citation_from_hit(i + 1, hit) for i, hit in enumerate(event.hits)]
+        self.model.update_record(user_row, conversation_id=event.conversation_id)
+        self.model.update_record(
+            row,
+            id=event.message_id,
+            conversation_id=event.conversation_id,
+            citations=citations,
+            trimmed=event.trimmed.to_json(),
+        )
+        if new_conversation:
+            self._remember(event.conversation_id)
+            self.sig_conversation_changed.emit(event.conversation_id)
+        self._refresh_conversation(event.conversation_id)
+
+    def _on_done(self, row: int, event: Any) -> None:
+        stats: StreamStats = event.stats
+        stats_json = stats.to_json()
+        if event.not_in_documents:
+            stats_json["done_reason"] = "not_in_documents"
+        self.model.update_record(
+            row,
+            id=event.message_id,
+            conversation_id=event.conversation_id,
+            text=event.text,
+            state=MessageState.DONE,
+            citations=list(event.citations),
+            stats=stats_json,
+            model=stats.model or self.model.record(row).model,
+            trimmed=event.trimmed.to_json(),
+        )
+        if self._conversation_id is None:
+            self._conversation_id = event.conversation_id
+            self._remember(event.conversation_id)
+        self._refresh_conversation(event.conversation_id)
+        self.sig_stats.emit(stats)
+
+    def _end_row(self, row: int, state: MessageState, error_code: str) -> None:
+        if 0 <= row < self.model.rowCount():
+            self.model.update_record(row, state=state, error_code=error_code)
+
+    def _on_flush(self, text: str) -> None:
+        if self._stream_row >= 0:
+            self.model.append_text(self._stream_row, text)
+
+    # --- citations --------------------------------------------------------------------------
+
+    @Slot(int, int)
+    def open_citation(self, row: int, n: int) -> None:
+        """Show citation ``[n]`` of the answer at ``row`` (emits ``sig_citation_requested``)."""
+        citation: Citation | None = self.model.citation(row, n)
+        if citation is not None:
+            self.sig_citation_requested.emit(citation)
+
+    # --- conversations ----------------------------------------------------------------------
+
+    @Slot()
+    def load_conversations(self) -> None:
+        """(Re)load the conversation list from the store."""
+        self.conversations.set_conversations(self.store.list())
+
+    @Slot()
+    def restore_last(self) -> None:
+        """Load the list and reopen the conversation open at the last exit, if it still exists."""
+        self.load_conversations()
+        last = int(gui_settings().value(LAST_CONVERSATION_KEY, 0) or 0)
+        if last and self.conversations.row_of(last) >= 0:
+            self.open_conversation(last)
+
+    @Slot()
+    def new_conversation(self) -> None:
+        """Start a new conversation (saved when the first question is asked)."""
+        self._cancel_running()
+        self._conversation_id = None
+        self.model.clear()
+        self._remember(0)
+        self.sig_conversation_changed.emit(0)
+
+    @Slot(int)
+    def open_conversation(self, conversation_id: int) -> None:
+        """Show a saved conversation (stops a running answer; its partial text is saved)."""
+        if conversation_id == self._conversation_id and not self.busy:
+            return
+        self._cancel_running()
+        try:
+            records = self.store.messages(conversation_id)
+        except QwenDeskError as exc:
+            self.sig_error.emit(exc.code, exc.message)
+            return
+        self._conversation_id = conversation_id
+        self.model.set_messages(visible_messages(records))
+        self._remember(conversation_id)
+        self.sig_conversation_changed.emit(conversation_id)
+
+    @Slot(int, str)
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        if not title.strip():
+            return
+        try:
+            record: ConversationRecord = self.store.rename(conversation_id, title)
+        except QwenDeskError as exc:
+            self.sig_error.emit(exc.code, exc.message)
+            return
+        self.conversations.upsert(record)
+
+    @Slot(int)
+    def delete_conversation(self, conversation_id: int) -> None:
+        """Delete a conversation (the view asks for confirmation first)."""
+        if conversation_id == self._conversation_id:
+            self.new_conversation()
+        try:
+            self.store.delete(conversation_id)
+        except QwenDeskError as exc:
+            self.sig_error.emit(exc.code, exc.message)
+            return
+        self.conversations.remove(conversation_id)
+
+    @Slot(str)
+    def search_conversations(self, text: str) -> None:
+        """Filter the list: titles and message text containing ``text``."""
+        if not text.strip():
+            self.conversations.set_filter("")
+            return
+        matched = [r.id for r in self.store.search(text)]
+        self.conversations.set_filter(text, matched)
+
+    def export_markdown(self, conversation_id: int) -> str:
+        return str(self.store.export_markdown(conversation_id))
+
+    def _refresh_conversation(self, conversation_id: int) -> None:
+        with contextlib.suppress(QwenDeskError):
+            self.conversations.upsert(self.store.get(conversation_id))
+
+    def _remember(self, conversation_id: int) -> None:
+        settings = gui_settings()
+        settings.setValue(LAST_CONVERSATION_KEY, conversation_id)
+        settings.sync()
+
+    # --- shutdown ---------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Stop a running answer and wait until it has saved itself (at app exit)."""
+        task = self._cancel_running()
+        if task is not None:
+            await asyncio.wait([task])
