@@ -18,7 +18,10 @@ import json
 import multiprocessing
 import os
 import sys
+import time
 from pathlib import Path
+
+STARTED = time.perf_counter()
 
 # Variables that keep every library we ship off the network. ``setdefault``: a user who knows
 # what they do may still override them from the shell.
@@ -77,12 +80,53 @@ def configure_environment(env: dict[str, str] | os._Environ[str] = os.environ) -
         env.setdefault("SENTENCE_TRANSFORMERS_HOME", str(Path(model_dir).parent))
 
 
+def exit_after_first_paint() -> None:
+    """``QWEN_DESK_EXIT_AFTER_PAINT=1``: print ``first-paint <s>`` and exit once a window paints.
+
+    Used by ``packaging/smoke_test.py`` to time a cold start of the installed binary to its
+    first painted window. Wraps ``QApplication.exec`` (qasync's loop calls it too) so that an
+    application-wide event filter is in place before the event loop starts.
+    """
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if (
+                event.type() == QEvent.Type.Paint
+                and isinstance(watched, QWidget)
+                and watched.isWindow()
+            ):
+                print(f"first-paint {time.perf_counter() - STARTED:.3f}", flush=True)
+                os._exit(0)
+            return False
+
+    original_exec = QApplication.exec  # a static method in PySide6
+    probe = FirstPaint()
+
+    def exec_with_probe(*_args: object) -> int:
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(probe)
+        return original_exec()
+
+    QApplication.exec = staticmethod(exec_with_probe)  # type: ignore[method-assign,assignment]
+
+
 def main() -> int:
     multiprocessing.freeze_support()
     configure_environment()
+    args = sys.argv[1:]
+    if "--self-test" in args:
+        # The self-test needs no window: run it directly (also when the GUI delegates to it).
+        from qwen_desk.selftest import run
+
+        return run(args)
+    if os.environ.get("QWEN_DESK_EXIT_AFTER_PAINT") == "1":
+        exit_after_first_paint()
     from qwen_desk.__main__ import main as qwen_desk_main
 
-    return int(qwen_desk_main(sys.argv[1:]) or 0)
+    return int(qwen_desk_main(args) or 0)
 
 
 if __name__ == "__main__":
