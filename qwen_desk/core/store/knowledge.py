@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
@@ -136,6 +137,8 @@ class KnowledgeStore:
         self._visible: dict[tuple[str, str], Visible] = {}
         self._visible_version = -1
         self._collection_names: set[str] = set()
+        self._pool: ThreadPoolExecutor | None = None
+        self._vector_indexed = self._has_index("vector")
         self._refresh_visible(force=True)
         self._refresh_collections()
         if DEFAULT_COLLECTION not in self._collection_names:
@@ -225,6 +228,9 @@ class KnowledgeStore:
                 self.record_failure(record)
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         self._writer_lock.release()
         self._db = None
 
@@ -254,6 +260,8 @@ class KnowledgeStore:
         with self._lock:
             self._visible = visible
             self._visible_version = version
+        if not force:  # another process wrote: it may have built the vector index too
+            self._vector_indexed = self._has_index("vector")
 
     def _set_visible(self, collection: str, doc_id: str, doc: Visible | None) -> None:
         with self._lock:
@@ -602,17 +610,25 @@ class KnowledgeStore:
         self._refresh_visible()
         where = collection_filter(collection)
         n = search_mod.leg_size(k)
-        vector_rows: list[dict[str, Any]] = []
-        fts_rows: list[dict[str, Any]] = []
-        if mode in ("hybrid", "vector") and query_vector is not None:
-            vector = np.asarray(query_vector, dtype=np.float32).reshape(-1)
-            if vector.shape != (self.dim,):
-                raise StoreError(f"query vector has {vector.shape[0]} values, expected {self.dim}")
-            vector_rows = search_mod.vector_leg(
-                self._chunks, vector, where, n, self._has_index("vector")
-            )
+        fts_future: Future[list[dict[str, Any]]] | None = None
         if mode in ("hybrid", "fts") and query.strip():
-            fts_rows = search_mod.fts_leg(self._chunks, query, where, n)
+            # The legs run in parallel: LanceDB releases the GIL while it searches.
+            fts_future = self._search_pool().submit(
+                search_mod.fts_leg, self._chunks, query, where, n
+            )
+        vector_rows: list[dict[str, Any]] = []
+        try:
+            if mode in ("hybrid", "vector") and query_vector is not None:
+                vector = np.asarray(query_vector, dtype=np.float32).reshape(-1)
+                if vector.shape != (self.dim,):
+                    raise StoreError(
+                        f"query vector has {vector.shape[0]} values, expected {self.dim}"
+                    )
+                vector_rows = search_mod.vector_leg(
+                    self._chunks, vector, where, n, self._vector_indexed
+                )
+        finally:
+            fts_rows = fts_future.result() if fts_future is not None else []
         return search_mod.fuse(vector_rows, fts_rows, self._visible, k, self._hit)
 
     @staticmethod
@@ -639,6 +655,12 @@ class KnowledgeStore:
 
     def _has_index(self, column: str) -> bool:
         return column in self._indices()
+
+    def _search_pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kb-search")
+            return self._pool
 
     def _create_fts_index(self) -> None:
         from lancedb.index import FTS
@@ -688,6 +710,7 @@ class KnowledgeStore:
         partitions = max(1, min(1024, rows // 8192))
         config = IvfHnswSq(distance_type="cosine", num_partitions=partitions)
         self._chunks.create_index("vector", config=config, replace=True)
+        self._vector_indexed = True
 
     def stats(self) -> dict[str, Any]:
         """Counts, versions and index state, for ``doctor`` and the status bar."""

@@ -45,7 +45,7 @@ def vector_leg(
         table.search(np.asarray(vector, dtype=np.float32), vector_column_name="vector")
         .distance_type("cosine")
         .where(where, prefilter=True)
-        .select(CHUNK_COLUMNS)
+        .select([*CHUNK_COLUMNS, "_distance"])
         .limit(n)
     )
     if indexed:
