@@ -520,6 +520,7 @@ class StreamingSaver:
         self._last_flush = clock()
         self._dirty = False
         self.flushes = 0
+        self.finished = False  # set by ``finish``: the final state is written
 
     @property
     def text(self) -> str:
@@ -566,3 +567,4 @@ class StreamingSaver:
             trimmed=trimmed,
         )
         self._dirty = False
+        self.finished = True
