@@ -21,10 +21,10 @@ import contextlib
 import logging
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from qwen_desk.controllers.throttle import TokenThrottler
-from qwen_desk.core import paths
+from qwen_desk.controllers.ui_state import ui_state
 from qwen_desk.core.errors import QwenDeskError
 from qwen_desk.core.types import (
     Citation,
@@ -41,11 +41,6 @@ log = logging.getLogger(__name__)
 
 SUPERSEDED = "superseded"  # error code of an answer replaced by regenerate / edit-and-resend
 LAST_CONVERSATION_KEY = "chat/last_conversation"
-
-
-def gui_settings() -> QSettings:
-    """The GUI's QSettings, kept under the config folder (so ``QWEN_DESK_HOME`` relocates it)."""
-    return QSettings(str(paths.config_dir() / "gui.ini"), QSettings.Format.IniFormat)
 
 
 def visible_messages(records: list[MessageRecord]) -> list[MessageRecord]:
@@ -96,6 +91,8 @@ class ChatController(QObject):
         self._stream_row = -1
         self.collection: str | None = "default"
         self.model_override: str | None = None
+        # the list and the last conversation appear once the event loop runs
+        QTimer.singleShot(0, self.restore_last)
 
     # --- services -------------------------------------------------------------------------
 
@@ -222,7 +219,8 @@ class ChatController(QObject):
         ttft_mark: float | None = None
         started = asyncio.get_running_loop().time()
         try:
-            stream = self.rag.answer(
+            rag = await self._wait_for_rag()
+            stream = rag.answer(
                 question,
                 conversation_id=self._conversation_id,
                 collection=self.collection,
@@ -256,6 +254,34 @@ class ChatController(QObject):
             self._stream_row = -1
             self.sig_busy_changed.emit(False)
             self.sig_answer_finished.emit(row)
+
+    async def _wait_for_rag(self) -> Any:
+        """The RAG service; while the knowledge base opens (seconds at start), wait for it."""
+        services = self._services
+        if self.rag is not None:
+            return self.rag
+        if getattr(services, "knowledge_error", None) is not None:
+            raise services.knowledge_error
+        ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def on_ready() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        def on_failed(code: str, message: str) -> None:
+            if not ready.done():
+                ready.set_exception(QwenDeskError(message))
+
+        services.sig_knowledge_ready.connect(on_ready)
+        services.sig_knowledge_failed.connect(on_failed)
+        try:
+            if hasattr(services, "start_knowledge"):
+                services.start_knowledge()
+            await ready
+        finally:
+            services.sig_knowledge_ready.disconnect(on_ready)
+            services.sig_knowledge_failed.disconnect(on_failed)
+        return self.rag
 
     async def _supersede(self, record: MessageRecord) -> None:
         if record.id > 0:
@@ -336,7 +362,7 @@ class ChatController(QObject):
     def restore_last(self) -> None:
         """Load the list and reopen the conversation open at the last exit, if it still exists."""
         self.load_conversations()
-        last = int(gui_settings().value(LAST_CONVERSATION_KEY, 0) or 0)
+        last = int(ui_state().value(LAST_CONVERSATION_KEY, 0) or 0)
         if last and self.conversations.row_of(last) >= 0:
             self.open_conversation(last)
 
@@ -405,7 +431,7 @@ class ChatController(QObject):
             self.conversations.upsert(self.store.get(conversation_id))
 
     def _remember(self, conversation_id: int) -> None:
-        settings = gui_settings()
+        settings = ui_state()
         settings.setValue(LAST_CONVERSATION_KEY, conversation_id)
         settings.sync()
 

@@ -1,0 +1,278 @@
+"""UI layer: ``SourceViewer``, the cited passage in its document.
+
+PDF: the page is rendered by the core in its child process (``ViewerController``), shown fitted
+to the pane's width, the citation's rectangles (PDF points, top-left origin) drawn over it in
+semi-transparent yellow (points x zoom = pixels of the rendered image) and scrolled into view;
+Previous/Next move through pages. DOCX, TXT, Markdown: the extracted text with the passage
+``[char_start, char_end)`` highlighted and centred (Python offsets converted to Qt's UTF-16
+positions). "Open in default app" hands the file to the desktop.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QRectF, Qt, QUrl
+from PySide6.QtGui import QColor, QDesktopServices, QImage, QPainter, QPixmap, QTextCursor
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from qwen_desk.controllers.viewer_controller import RenderedPage, ViewerController
+from qwen_desk.core.types import Citation, Rect
+from qwen_desk.ui.messages import error_text
+
+HIGHLIGHT = QColor(255, 214, 0, 110)
+HIGHLIGHT_BORDER = QColor(230, 160, 0, 200)
+PDF_KINDS = (".pdf",)
+
+
+def utf16_offset(text: str, index: int) -> int:
+    """Qt position (UTF-16 code units) of Python string index ``index``."""
+    prefix = text[: max(0, min(index, len(text)))]
+    return len(prefix.encode("utf-16-le")) // 2
+
+
+def highlight_page(png: bytes, rects: list[Rect], zoom: float) -> QImage:
+    """The rendered page with ``rects`` (PDF points) painted over it in translucent yellow."""
+    image = QImage.fromData(png, "PNG").convertToFormat(QImage.Format.Format_ARGB32)
+    if rects:
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(HIGHLIGHT_BORDER)
+        painter.setBrush(HIGHLIGHT)
+        for x0, y0, x1, y1 in rects:
+            painter.drawRect(QRectF(x0 * zoom, y0 * zoom, (x1 - x0) * zoom, (y1 - y0) * zoom))
+        painter.end()
+    return image
+
+
+class SourceViewer(QFrame):
+    """Shows a citation's page (PDF) or text (others), highlighted."""
+
+    def __init__(self, chat: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sourceViewer")
+        self.controller = ViewerController(self)
+        self.citation: Citation | None = None
+        self.page = 0
+        self._image: QImage | None = None
+        self._rendered: RenderedPage | None = None
+        self._text_path = ""
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        header = QHBoxLayout()
+        self.title = QLabel(self)
+        self.title.setObjectName("sourceTitle")
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        header.addWidget(self.title, 1)
+        self.close_button = QPushButton("✕", self)
+        self.close_button.setFlat(True)
+        self.close_button.setFixedWidth(28)
+        self.close_button.clicked.connect(self.hide)
+        header.addWidget(self.close_button)
+        layout.addLayout(header)
+
+        nav = QHBoxLayout()
+        self.prev_button = QPushButton(self)
+        self.prev_button.clicked.connect(lambda: self.go_to_page(self.page - 1))
+        self.next_button = QPushButton(self)
+        self.next_button.clicked.connect(lambda: self.go_to_page(self.page + 1))
+        self.page_label = QLabel(self)
+        self.open_button = QPushButton(self)
+        self.open_button.clicked.connect(self.open_externally)
+        nav.addWidget(self.prev_button)
+        nav.addWidget(self.page_label)
+        nav.addWidget(self.next_button)
+        nav.addStretch(1)
+        nav.addWidget(self.open_button)
+        layout.addLayout(nav)
+
+        self.stack = QStackedWidget(self)
+        self.page_scroll = QScrollArea(self)
+        self.page_scroll.setWidgetResizable(False)
+        self.page_scroll.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self.page_label_image = QLabel(self.page_scroll)
+        self.page_label_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.page_scroll.setWidget(self.page_label_image)
+        self.text_view = QPlainTextEdit(self)
+        self.text_view.setReadOnly(True)
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        for widget in (self.page_scroll, self.text_view, self.message):
+            self.stack.addWidget(widget)
+        layout.addWidget(self.stack, 1)
+        self.snippet = QLabel(self)
+        self.snippet.setWordWrap(True)
+        self.snippet.setObjectName("sourceSnippet")
+        layout.addWidget(self.snippet)
+
+        self.controller.sig_page_ready.connect(self._on_page)
+        self.controller.sig_text_ready.connect(self._on_text)
+        self.controller.sig_failed.connect(self._on_failed)
+        if chat is not None and hasattr(chat, "sig_citation_requested"):
+            chat.sig_citation_requested.connect(self.show_citation)
+        self.retranslate()
+        self._show_message(self.tr("Click a citation to see its source."))
+
+    # --- public -----------------------------------------------------------------------------
+
+    def show_citation(self, citation: Citation) -> None:
+        """Open the citation's document at its page/passage, highlighted."""
+        self.citation = citation
+        self.show()
+        name = Path(citation.path).name or citation.title
+        self.title.setText(name)
+        self.title.setToolTip(citation.path)
+        self.snippet.setText(f"[{citation.n}] " + " ".join(citation.text.split())[:300])
+        if not Path(citation.path).exists():
+            self._show_message(self.tr("The file is no longer at %1.").replace("%1", citation.path))
+            return
+        if self.is_pdf:
+            self.go_to_page(max(1, citation.page))
+        else:
+            self._set_nav(False)
+            self._show_message(self.tr("Loading…"))
+            self.controller.request_text(citation.path)
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.citation is not None and self.citation.path.lower().endswith(PDF_KINDS)
+
+    def go_to_page(self, page: int) -> None:
+        if self.citation is None or page < 1:
+            return
+        self.page = page
+        self.page_label.setText(self.tr("Page %1").replace("%1", str(page)))
+        self._set_nav(True)
+        self.controller.request_page(self.citation.path, page)
+
+    def open_externally(self) -> None:
+        """Open the document in the desktop's default application."""
+        if self.citation is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(self.citation.path))
+
+    def highlighted_rects(self) -> list[Rect]:
+        """Rectangles drawn on the page shown (the citation's, on its own page)."""
+        c = self.citation
+        if c is None or self._rendered is None or self._rendered.page != c.page:
+            return []
+        return list(c.rects)
+
+    def retranslate(self) -> None:
+        self.prev_button.setText(self.tr("◀ Previous"))
+        self.next_button.setText(self.tr("Next ▶"))
+        self.open_button.setText(self.tr("Open in default app"))
+        self.close_button.setToolTip(self.tr("Close"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    # --- results ----------------------------------------------------------------------------
+
+    def _on_page(self, rendered: RenderedPage) -> None:
+        if self.citation is None or rendered.path != self.citation.path:
+            return
+        self._rendered = rendered
+        self._image = highlight_page(rendered.png, self.highlighted_rects(), rendered.zoom)
+        self.stack.setCurrentWidget(self.page_scroll)
+        self._fit_page()
+        self.prev_button.setEnabled(rendered.page > 1)
+        self.next_button.setEnabled(True)
+        self._scroll_to_highlight()
+
+    def _fit_page(self) -> None:
+        if self._image is None:
+            return
+        width = max(200, self.page_scroll.viewport().width() - 4)
+        pixmap = QPixmap.fromImage(self._image)
+        if pixmap.width() > width:
+            pixmap = pixmap.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
+        self.page_label_image.setPixmap(pixmap)
+        self.page_label_image.resize(pixmap.size())
+
+    def display_scale(self) -> float:
+        """Displayed pixels per rendered pixel."""
+        pixmap = self.page_label_image.pixmap()
+        if self._image is None or pixmap is None or pixmap.isNull():
+            return 1.0
+        return pixmap.width() / self._image.width()
+
+    def _scroll_to_highlight(self) -> None:
+        rects = self.highlighted_rects()
+        if not rects or self._rendered is None:
+            self.page_scroll.verticalScrollBar().setValue(0)
+            return
+        scale = self._rendered.zoom * self.display_scale()
+        top = min(r[1] for r in rects) * scale
+        bottom = max(r[3] for r in rects) * scale
+        centre = int((top + bottom) / 2)
+        self.page_scroll.ensureVisible(0, centre, 0, int((bottom - top) / 2) + 40)
+
+    def _on_text(self, path: str, text: str) -> None:
+        c = self.citation
+        if c is None or path != c.path:
+            return
+        if self._text_path != path:
+            self.text_view.setPlainText(text)
+            self._text_path = path
+        start = utf16_offset(text, c.char_start)
+        end = utf16_offset(text, c.char_end)
+        cursor = QTextCursor(self.text_view.document())
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        selection = QTextEdit.ExtraSelection()
+        selection.cursor = cursor  # type: ignore[attr-defined]
+        selection.format.setBackground(HIGHLIGHT)  # type: ignore[attr-defined]
+        self.text_view.setExtraSelections([selection])
+        self.stack.setCurrentWidget(self.text_view)
+        caret = QTextCursor(self.text_view.document())
+        caret.setPosition(start)
+        self.text_view.setTextCursor(caret)
+        self.text_view.centerCursor()
+
+    def highlighted_text(self) -> str:
+        """The text under the highlight in the text view."""
+        selections = self.text_view.extraSelections()
+        return selections[0].cursor.selectedText() if selections else ""
+
+    def _on_failed(self, path: str, code: str, detail: str) -> None:
+        if self.citation is not None and path == self.citation.path:
+            if self.is_pdf and self.page > max(1, self.citation.page) and code == "document_error":
+                self.next_button.setEnabled(False)  # past the last page
+                self.go_to_page(self.page - 1)
+                return
+            self._show_message(error_text(code, detail, with_detail=True))
+
+    def _show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.stack.setCurrentWidget(self.message)
+
+    def _set_nav(self, pdf: bool) -> None:
+        for widget in (self.prev_button, self.next_button, self.page_label):
+            widget.setVisible(pdf)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        if self.stack.currentWidget() is self.page_scroll:
+            self._fit_page()
+
+    def closeEvent(self, event: Any) -> None:
+        self.controller.close()
+        super().closeEvent(event)
