@@ -1,1 +1,62 @@
-"""Core layer: document parsers (PDF, DOCX, TXT/Markdown) run in a sandboxed child process."""
+"""Core layer: document parsers (PDF, DOCX, TXT/Markdown) and the file types they accept.
+
+``parse_document`` runs in the calling process; ingestion runs it in a sandboxed child through
+``qwen_desk.core.documents.sandbox.ParserProcess``. This module stays light: each parser (and
+its library: pymupdf, lxml/python-docx, charset-normalizer) is imported only when used.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from qwen_desk.core.errors import EmptyFile, FileNotReadable, UnsupportedFileType
+from qwen_desk.core.types import ParsedDocument
+
+SUPPORTED_SUFFIXES: dict[str, str] = {
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".txt": "txt",
+    ".md": "md",
+    ".markdown": "md",
+}
+
+
+def kind_for_path(path: str | Path) -> str | None:
+    """The parser kind for a file name ("pdf", "docx", "txt", "md"), or None when unsupported."""
+    return SUPPORTED_SUFFIXES.get(Path(path).suffix.lower())
+
+
+def check_readable(path: str | Path) -> int:
+    """The size of a regular, readable, non-empty file; raises the matching DocumentError."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError as exc:
+        raise FileNotReadable(f"Cannot open {p.name}: {exc.strerror or exc}") from exc
+    if not p.is_file():
+        raise FileNotReadable(f"{p.name} is not a regular file")
+    if not os.access(p, os.R_OK):
+        raise FileNotReadable(f"No permission to read {p.name}")
+    if st.st_size == 0:
+        raise EmptyFile(f"{p.name} is empty (0 bytes)")
+    return st.st_size
+
+
+def parse_document(path: str | Path, password: str | None = None) -> ParsedDocument:
+    """Parse one file in this process; raises DocumentError subclasses for bad input."""
+    kind = kind_for_path(path)
+    if kind is None:
+        raise UnsupportedFileType(f"{Path(path).suffix or 'This file type'} is not supported yet")
+    check_readable(path)
+    if kind == "pdf":
+        from qwen_desk.core.documents.pdf import parse_pdf
+
+        return parse_pdf(path, password)
+    if kind == "docx":
+        from qwen_desk.core.documents.word import parse_docx
+
+        return parse_docx(path, password)
+    from qwen_desk.core.documents.text import parse_text
+
+    return parse_text(path, kind)

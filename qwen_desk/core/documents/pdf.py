@@ -1,0 +1,458 @@
+"""Core layer: PDF parsing with pymupdf (imported inside functions).
+
+Per page: text blocks from one ``TextPage`` (images excluded, which keeps it fast), put in
+reading order by ``layout.reading_order`` (column by column, in the text's own direction for
+rotated pages), tables from ``page.find_tables`` on pages whose content stream draws enough
+ruling lines to hold one, headings from font sizes, AcroForm values as a last block of their
+page. Each line of a block is a ``LineSpan`` whose rectangle is in the coordinates
+``page.get_text`` uses: points, top-left origin, on the page as displayed (rotation applied,
+the same space as ``page.rect`` and a rendered pixmap divided by its zoom).
+
+Encryption: ``needs_pass`` is read once, before ``authenticate`` (reading it afterwards breaks
+text extraction); passwords are tried as given and then SASLprep-normalised.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qwen_desk.core.documents.builder import TextBuilder
+from qwen_desk.core.documents.layout import (
+    reading_order,
+    snap_direction,
+    split_columns,
+    to_text_frame,
+)
+from qwen_desk.core.errors import (
+    CorruptFile,
+    FileNotReadable,
+    NoTextContent,
+    PasswordRequired,
+    WrongPassword,
+)
+from qwen_desk.core.types import BlockKind, ParsedDocument, Rect
+
+HEADING_RATIO = 1.15  # a block this much larger than body text may be a heading
+HEADING_MAX_CHARS = 150
+HEADING_MAX_LINES = 3
+HEADING_LEVELS = 4
+REPEATED_PAGES = 3  # a "heading" on more pages than this is a running header
+TABLE_MIN_RULES = 6  # ruling operators in the content stream before looking for tables
+TABLE_MIN_H = 3  # horizontal rules needed among the page's drawings
+TABLE_MIN_V = 2  # vertical rules needed
+# find_tables costs 20-200 ms a page: a document gets this much time for it, then reads the
+# remaining pages' tables as plain lines (keeps parsing near 300 pages/s on table-heavy files).
+TABLE_BUDGET_S = 0.3
+TABLE_BUDGET_PER_PAGE_S = 0.001
+SCANNED_MAX_CHARS = 3  # a page with images and at most this much text is a scan
+_RULES = re.compile(rb"\sre\s|\sl\s")
+_CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+_JUNK_TITLE = re.compile(r"(?i)^(untitled|microsoft word|document\d*|\W*)$|\.(docx?|pdf|indd|rtf)$")
+SOFT_HYPHEN = "\u00ad"
+
+
+@dataclass
+class _Line:
+    text: str
+    rect: Rect
+    size: float
+
+
+@dataclass
+class _Region:
+    """A text block or a table of one page, before it becomes a ``Block``."""
+
+    lines: list[_Line]
+    bbox: Rect
+    size: float = 0.0
+    table: bool = False
+    heading_level: int = 0
+    direction: tuple[int, int] = (1, 0)
+
+    @property
+    def n_chars(self) -> int:
+        return sum(len(line.text) for line in self.lines)
+
+
+@dataclass
+class _Page:
+    regions: list[_Region] = field(default_factory=list)
+    size: tuple[float, float] = (0.0, 0.0)
+    scanned: bool = False
+
+
+def password_candidates(password: str) -> list[str]:
+    """The password as given, then SASLprep-ish normalised (NFKC, soft hyphens dropped)."""
+    normalised = unicodedata.normalize("NFKC", password.replace(SOFT_HYPHEN, ""))
+    return list(dict.fromkeys([password, normalised]))
+
+
+def parse_pdf(path: str | Path, password: str | None = None) -> ParsedDocument:
+    """Parse a PDF into blocks with per-line rectangles; raises DocumentError subclasses."""
+    import pymupdf
+
+    p = Path(path)
+    _quiet(pymupdf)
+    doc = open_pdf(p, password)
+    warnings: list[str] = []
+    try:
+        if doc.page_count == 0:
+            raise CorruptFile(f"{p.name} is damaged: it has no pages")
+        budget = _TableBudget(TABLE_BUDGET_S + TABLE_BUDGET_PER_PAGE_S * doc.page_count)
+        pages = [_read_page_safely(doc, i, warnings, budget) for i in range(doc.page_count)]
+        if budget.skipped:
+            warnings.append(
+                f"tables were looked for on the first pages only ({budget.skipped} pages with "
+                "ruling lines were read as plain text)"
+            )
+        if doc.is_form_pdf:
+            _add_form_values(doc, pages, warnings)
+        metadata_title = (doc.metadata or {}).get("title") or ""
+        page_count = doc.page_count
+    finally:
+        doc.close()
+    _mark_headings(pages)
+    builder = TextBuilder()
+    for number, page in enumerate(pages, start=1):
+        for region in page.regions:
+            _emit(builder, region, number)
+    scanned = [n for n, page in enumerate(pages, start=1) if page.scanned]
+    if not builder.blocks:
+        if scanned:
+            raise NoTextContent(
+                f"{p.name} has no text layer: {len(scanned)} of {page_count} pages are scanned "
+                "images (OCR is not available yet)",
+                scanned_pages=len(scanned),
+            )
+        raise NoTextContent(f"No text could be extracted from {p.name}")
+    if scanned:
+        warnings.append(f"{len(scanned)} pages have no text layer (scanned)")
+    return ParsedDocument(
+        path=str(p),
+        kind="pdf",
+        title=_title(metadata_title, builder, p),
+        text=builder.text,
+        blocks=builder.blocks,
+        page_count=page_count,
+        scanned_pages=scanned,
+        page_sizes=[page.size for page in pages],
+        warnings=warnings,
+    )
+
+
+def _quiet(pymupdf: Any) -> None:
+    """No MuPDF chatter on stderr, no advert for the optional layout package."""
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    pymupdf.TOOLS.mupdf_display_warnings(False)
+    if hasattr(pymupdf, "no_recommend_layout"):
+        pymupdf.no_recommend_layout()
+
+
+def open_pdf(path: Path, password: str | None) -> Any:
+    """An opened, authenticated ``pymupdf.Document``; raises the matching DocumentError."""
+    import pymupdf
+
+    try:
+        doc = pymupdf.open(str(path), filetype="pdf")
+    except pymupdf.FileNotFoundError as exc:
+        raise FileNotReadable(f"Cannot open {path.name}: {exc}") from exc
+    except (RuntimeError, ValueError) as exc:  # FileDataError is a RuntimeError
+        raise CorruptFile(f"{path.name} is damaged or not a PDF: {exc}") from exc
+    needs_pass = doc.needs_pass  # read ONCE, before authenticate (see module docstring)
+    if needs_pass:
+        if not password:
+            doc.close()
+            raise PasswordRequired(f"{path.name} is encrypted: it needs a password")
+        if not any(doc.authenticate(c) for c in password_candidates(password)):
+            doc.close()
+            raise WrongPassword(f"The password does not open {path.name}")
+    return doc
+
+
+class _TableBudget:
+    """Time left for table detection in one document."""
+
+    def __init__(self, seconds: float) -> None:
+        self.left = seconds
+        self.skipped = 0
+
+    def spend(self, seconds: float) -> None:
+        self.left -= seconds
+
+
+def _read_page_safely(doc: Any, index: int, warnings: list[str], budget: _TableBudget) -> _Page:
+    try:
+        return _read_page(doc.load_page(index), budget)
+    except Exception as exc:  # a damaged page must not lose the others
+        warnings.append(f"page {index + 1} could not be read and was skipped: {exc}")
+        return _Page()
+
+
+def _read_page(page: Any, budget: _TableBudget) -> _Page:
+    import time
+
+    import pymupdf
+
+    rect = page.rect
+    flags = (
+        pymupdf.TEXT_PRESERVE_WHITESPACE
+        | pymupdf.TEXT_PRESERVE_LIGATURES
+        | pymupdf.TEXT_MEDIABOX_CLIP
+    )
+    data = page.get_textpage(flags=flags).extractDICT()
+    regions: list[_Region] = []
+    directions: Counter[tuple[int, int]] = Counter()
+    for block in data["blocks"]:
+        lines: list[_Line] = []
+        block_dirs: Counter[tuple[int, int]] = Counter()
+        for line in block.get("lines", ()):
+            spans = line["spans"]
+            text = "".join(span["text"] for span in spans).strip()
+            if not text:
+                continue
+            size = max(spans, key=lambda span: len(span["text"]))["size"]
+            lines.append(_Line(text, tuple(line["bbox"]), round(size * 2) / 2))
+            block_dirs[snap_direction(*line["dir"])] += len(text)
+        if lines:
+            direction = block_dirs.most_common(1)[0][0]
+            directions.update(block_dirs)
+            regions.extend(_column_regions(lines, direction))
+    if regions and _may_hold_table(page):
+        if budget.left > 0:
+            started = time.perf_counter()
+            regions = _with_tables(page, regions)
+            budget.spend(time.perf_counter() - started)
+        else:
+            budget.skipped += 1
+    direction = directions.most_common(1)[0][0] if directions else (1, 0)
+    regions = _in_reading_order(regions, direction)
+    scanned = sum(r.n_chars for r in regions) <= SCANNED_MAX_CHARS and bool(page.get_images())
+    return _Page(
+        regions=[] if scanned else regions, size=(rect.width, rect.height), scanned=scanned
+    )
+
+
+def _column_regions(lines: list[_Line], direction: tuple[int, int]) -> list[_Region]:
+    """One region per column: MuPDF sometimes puts lines of side-by-side columns in one block."""
+    groups = split_columns([to_text_frame(line.rect, direction) for line in lines])
+    if sum(1 for group in groups if len(group) > 1) < 2:  # a label and its value, "1." "Intro"
+        groups = [list(range(len(lines)))]
+    regions = []
+    for group in groups:
+        members = [lines[i] for i in sorted(group)]
+        bbox = _union(line.rect for line in members)
+        regions.append(_Region(members, bbox, _dominant(members), direction=direction))
+    return regions
+
+
+def _in_reading_order(regions: list[_Region], direction: tuple[int, int]) -> list[_Region]:
+    """Main-direction text in reading order, then sideways text (margin stamps, arXiv ids)."""
+    main = [r for r in regions if r.table or r.direction == direction]
+    aside = [r for r in regions if not (r.table or r.direction == direction)]
+    ordered = [main[i] for i in reading_order([to_text_frame(r.bbox, direction) for r in main])]
+    return ordered + aside
+
+
+def _union(rects: Any) -> Rect:
+    x0s, y0s, x1s, y1s = zip(*rects, strict=True)
+    return (min(x0s), min(y0s), max(x1s), max(y1s))
+
+
+def _dominant(lines: list[_Line]) -> float:
+    sizes: Counter[float] = Counter()
+    for line in lines:
+        sizes[line.size] += len(line.text)
+    return sizes.most_common(1)[0][0]
+
+
+# --- tables ------------------------------------------------------------------------------------
+
+
+def _may_hold_table(page: Any) -> bool:
+    """Cheap gate before ``find_tables`` (about 50 ms to 1 s a page): ruling lines in a grid.
+
+    The content stream is scanned for path operators first (bytes, fast); only then are the
+    drawings read and counted as horizontal and vertical rules. Tables drawn inside form
+    XObjects are not seen: the cost of a miss is a table read as plain lines.
+    """
+    try:
+        if len(_RULES.findall(page.read_contents())) < TABLE_MIN_RULES:
+            return False
+        horizontal = vertical = 0
+        for drawing in page.get_cdrawings():
+            for item in drawing["items"]:
+                h, v = _rule_kind(item)
+                horizontal += h
+                vertical += v
+        return horizontal >= TABLE_MIN_H and vertical >= TABLE_MIN_V
+    except Exception:
+        return False
+
+
+def _rule_kind(item: Any) -> tuple[int, int]:
+    """(horizontal, vertical) rules counted for one drawing item."""
+    if item[0] == "l":
+        (x0, y0), (x1, y1) = item[1], item[2]
+        w, h = abs(x1 - x0), abs(y1 - y0)
+    elif item[0] == "re":
+        x0, y0, x1, y1 = item[1]
+        w, h = abs(x1 - x0), abs(y1 - y0)
+        if w > 10 and h > 10:
+            return (2, 2)  # a box: two rules each way
+    else:
+        return (0, 0)
+    if h < 3 and w > 10:
+        return (1, 0)
+    if w < 3 and h > 10:
+        return (0, 1)
+    return (0, 0)
+
+
+def _with_tables(page: Any, regions: list[_Region]) -> list[_Region]:
+    """Replace the text regions inside detected tables by one table region each."""
+    try:
+        found = _find_tables(page)
+    except Exception:
+        return regions
+    tables: list[_Region] = []
+    for table in found:
+        region = _table_region(table)
+        if region is not None:
+            tables.append(region)
+    if not tables:
+        return regions
+    kept = [r for r in regions if not any(_inside(r.bbox, t.bbox) for t in tables)]
+    return kept + tables
+
+
+def _find_tables(page: Any) -> list[Any]:
+    """``page.find_tables`` without the optional ONNX layout model (~0.5-1.5 s a page)."""
+    try:
+        return page.find_tables(use_layout=False).tables  # pymupdf >= 1.27 with layout
+    except TypeError:
+        return page.find_tables().tables
+
+
+def _table_region(table: Any) -> _Region | None:
+    if table.row_count < 2 or table.col_count < 2:
+        return None
+    rows = table.extract()
+    lines: list[_Line] = []
+    for row, cells in zip(table.rows, rows, strict=False):
+        texts = [" ".join((cell or "").split()) for cell in cells]
+        if not any(texts):
+            continue
+        lines.append(_Line(" | ".join(texts), tuple(row.bbox), 0.0))
+    if len(lines) < 2:
+        return None
+    return _Region(lines, tuple(table.bbox), 0.0, table=True)
+
+
+def _inside(inner: Rect, outer: Rect) -> bool:
+    cx, cy = (inner[0] + inner[2]) / 2, (inner[1] + inner[3]) / 2
+    return outer[0] <= cx <= outer[2] and outer[1] <= cy <= outer[3]
+
+
+# --- forms ------------------------------------------------------------------------------------
+
+
+def _add_form_values(doc: Any, pages: list[_Page], warnings: list[str]) -> None:
+    """Filled AcroForm values (they are not page text) as a last block of their page."""
+    for index, page in enumerate(pages):
+        try:
+            widgets = list(doc.load_page(index).widgets())
+        except Exception:
+            continue
+        lines = []
+        for widget in widgets:
+            value = widget.field_value
+            if value in (None, "", "Off", False) or isinstance(value, bool):
+                continue
+            label = (widget.field_label or widget.field_name or "").strip()
+            text = " ".join(f"{label}: {value}".split()) if label else str(value).strip()
+            if text:
+                lines.append(_Line(text, tuple(widget.rect), 0.0))
+        if lines:
+            page.regions.append(_Region(lines, _union(line.rect for line in lines)))
+            page.scanned = False
+
+
+# --- headings, title, text --------------------------------------------------------------------
+
+
+def _mark_headings(pages: list[_Page]) -> None:
+    """Blocks in a font clearly larger than the body text become headings, levels by size."""
+    sizes: Counter[float] = Counter()
+    for page in pages:
+        for region in page.regions:
+            for line in region.lines:
+                sizes[line.size] += len(line.text)
+    if not sizes:
+        return
+    body = sizes.most_common(1)[0][0]
+    candidates = [
+        region
+        for page in pages
+        for region in page.regions
+        if not region.table
+        and region.size >= body * HEADING_RATIO
+        and len(region.lines) <= HEADING_MAX_LINES
+        and region.n_chars <= HEADING_MAX_CHARS
+        and any(ch.isalpha() for line in region.lines for ch in line.text)
+    ]
+    repeated = Counter(_plain(region) for region in candidates)
+    candidates = [r for r in candidates if repeated[_plain(r)] <= REPEATED_PAGES]
+    levels = sorted({region.size for region in candidates}, reverse=True)
+    for region in candidates:
+        region.heading_level = min(levels.index(region.size) + 1, HEADING_LEVELS)
+
+
+def _plain(region: _Region) -> str:
+    return " ".join(line.text for line in region.lines)
+
+
+def _emit(builder: TextBuilder, region: _Region, page: int) -> None:
+    parts: list[str] = []
+    spans: list[tuple[int, int, Rect]] = []
+    pos = 0
+    for i, line in enumerate(region.lines):
+        if i:
+            sep = _line_separator(region.lines[i - 1], line)
+            parts.append(sep)
+            pos += len(sep)
+        parts.append(line.text)
+        spans.append((pos, pos + len(line.text), line.rect))
+        pos += len(line.text)
+    kind = BlockKind.TABLE if region.table else BlockKind.PARAGRAPH
+    if region.heading_level:
+        kind = BlockKind.HEADING
+    builder.add("".join(parts), kind, page, level=region.heading_level, lines=spans)
+
+
+def _line_separator(before: _Line, after: _Line) -> str:
+    """ "" between CJK characters (wrapping adds no space), " " between pieces of one visual
+    line (MuPDF splits justified lines at wide gaps), else a line break."""
+    if _CJK.match(before.text[-1:]) and _CJK.match(after.text[:1]):
+        return ""
+    b, a = before.rect, after.rect
+    height = max(b[3] - b[1], 1.0)
+    if abs(a[1] - b[1]) < 0.3 * height and abs(a[3] - b[3]) < 0.3 * height and a[0] >= b[2] - 1:
+        return " "
+    return "\n"
+
+
+def _title(metadata_title: str, builder: TextBuilder, path: Path) -> str:
+    title = " ".join(metadata_title.split())
+    if title and not _JUNK_TITLE.search(title):
+        return title
+    for block in builder.blocks:
+        if block.page > 2:
+            break
+        if block.kind is BlockKind.HEADING:
+            return " ".join(block.text.split())[:200]
+    return path.stem

@@ -1,0 +1,210 @@
+"""Core layer: documents are parsed in a persistent child process (spawn) with a timeout.
+
+MuPDF is not thread-safe and a malformed file may hang or crash its reader; the child takes
+that risk instead of the app. ``ParserProcess`` keeps one child alive across files (a fresh
+spawn costs ~0.5 s of imports), talks to it over a ``Pipe`` (results are pickled: a 600-page
+document is a few MB), kills and restarts it when a request runs out of time (ParseTimeout) or
+when it dies (ParserCrashed). Errors raised in the child come back with their own class.
+
+The child imports only ``qwen_desk.core.documents`` and the parser it needs. A hidden request
+that makes the child exit abruptly exists for tests, enabled only when the environment variable
+``QWEN_DESK_PARSER_TEST_HOOKS`` is "1" in the child.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from qwen_desk.core.errors import DocumentError, ParserCrashed, ParseTimeout, QwenDeskError
+from qwen_desk.core.types import ParsedDocument
+
+TEST_HOOKS_ENV = "QWEN_DESK_PARSER_TEST_HOOKS"
+DEFAULT_TIMEOUT_S = 120.0
+START_TIMEOUT_S = 60.0  # spawning plus imports, on a busy machine
+
+
+def _child_main(conn: Any) -> None:
+    """The child's loop: one request in, one reply out, until the pipe closes."""
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        op, args = request
+        try:
+            reply = ("ok", _handle(op, args))
+        except QwenDeskError as exc:
+            reply = ("error", exc)
+        except MemoryError:
+            reply = ("error", DocumentError("The document needs more memory than is available"))
+        except Exception as exc:  # a parser bug: report it as a document error
+            reply = (
+                "error",
+                DocumentError(f"Unexpected parser error: {type(exc).__name__}: {exc}"),
+            )
+        try:
+            conn.send(reply)
+        except Exception as exc:  # unpicklable result: say so rather than die
+            conn.send(("error", DocumentError(f"Parser result could not be returned: {exc}")))
+
+
+def _handle(op: str, args: tuple[Any, ...]) -> Any:
+    if op == "parse":
+        from qwen_desk.core.documents import parse_document
+
+        return parse_document(*args)
+    if op == "render":
+        return _render_page(*args)
+    if op == "ping":
+        return os.getpid()
+    if os.environ.get(TEST_HOOKS_ENV) == "1":
+        if op == "test_exit":
+            os._exit(int(args[0]) if args else 3)
+        if op == "test_sleep":
+            import time
+
+            time.sleep(float(args[0]))
+            return None
+    raise DocumentError(f"Unknown parser request {op!r}")
+
+
+def _render_page(
+    path: str, page: int, zoom: float, password: str | None
+) -> tuple[bytes, float, float]:
+    from qwen_desk.core.documents.pdf import open_pdf
+
+    doc = open_pdf(Path(path), password)
+    try:
+        if not 1 <= page <= doc.page_count:
+            raise DocumentError(f"Page {page} does not exist (the document has {doc.page_count})")
+        pg = doc.load_page(page - 1)
+        import pymupdf
+
+        pixmap = pg.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
+        return pixmap.tobytes("png"), pg.rect.width, pg.rect.height
+    finally:
+        doc.close()
+
+
+class ParserProcess:
+    """A persistent spawn-context child process reused across files; restarted after a crash or
+    timeout. Thread-safe (a lock: one request at a time)."""
+
+    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self.timeout_s = timeout_s
+        self._ctx = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._process: Any = None
+        self._conn: Any = None
+
+    # --- public -------------------------------------------------------------------------
+
+    def parse(
+        self, path: str | Path, password: str | None = None, timeout_s: float | None = None
+    ) -> ParsedDocument:
+        """Parse ``path`` in the child: DocumentError subclasses, ParseTimeout, ParserCrashed."""
+        return self.request("parse", (str(path), password), timeout_s)
+
+    def render_page(
+        self, path: str | Path, page: int, zoom: float = 2.0, password: str | None = None
+    ) -> tuple[bytes, float, float]:
+        """PNG bytes of PDF page ``page`` (1-based) and the page's width and height in points."""
+        return self.request("render", (str(path), page, zoom, password), None)
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id, when one is running."""
+        return self._process.pid if self._process is not None and self._process.is_alive() else None
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop(kill=False)
+
+    def __enter__(self) -> ParserProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # best effort: never leave a child behind
+        try:
+            self._stop(kill=True)
+        except Exception:
+            pass
+
+    # --- protocol -----------------------------------------------------------------------
+
+    def request(self, op: str, args: tuple[Any, ...], timeout_s: float | None) -> Any:
+        """Send one request and wait for its reply (at most ``timeout_s``)."""
+        timeout = self.timeout_s if timeout_s is None else timeout_s
+        with self._lock:
+            self._ensure_started()
+            try:
+                self._conn.send((op, args))
+            except (OSError, EOFError) as exc:
+                self._stop(kill=True)
+                raise ParserCrashed(f"The document reader stopped unexpectedly ({exc})") from exc
+            if not self._conn.poll(timeout):
+                self._stop(kill=True)
+                raise ParseTimeout(
+                    f"Reading {Path(str(args[0])).name if args else 'the file'} took longer "
+                    f"than {timeout:g} s and was stopped"
+                )
+            try:
+                status, payload = self._conn.recv()
+            except (EOFError, OSError) as exc:
+                code = self._exit_code()
+                self._stop(kill=True)
+                raise ParserCrashed(
+                    f"The document reader stopped unexpectedly (exit code {code})"
+                ) from exc
+        if status == "error":
+            raise payload
+        return payload
+
+    def _ensure_started(self) -> None:
+        if self._process is not None and self._process.is_alive():
+            return
+        self._stop(kill=True)
+        parent_conn, child_conn = self._ctx.Pipe(duplex=True)
+        process = self._ctx.Process(
+            target=_child_main, args=(child_conn,), name="qwen-desk-parser", daemon=True
+        )
+        process.start()
+        child_conn.close()
+        self._process, self._conn = process, parent_conn
+
+    def _exit_code(self) -> int | None:
+        if self._process is None:
+            return None
+        self._process.join(1.0)
+        return self._process.exitcode
+
+    def _stop(self, kill: bool) -> None:
+        process, conn = self._process, self._conn
+        self._process = self._conn = None
+        if conn is not None:
+            try:
+                conn.close()
+            except OSError:
+                pass
+        if process is None:
+            return
+        if kill:
+            process.kill()
+        process.join(5.0)
+        if process.is_alive():
+            process.kill()
+            process.join(5.0)
+
+
+def parse_in_child(
+    path: str | Path, password: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> ParsedDocument:
+    """One-shot: parse ``path`` in a fresh child process, then stop it."""
+    with ParserProcess(timeout_s) as parser:
+        return parser.parse(path, password)
