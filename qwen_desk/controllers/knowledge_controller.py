@@ -260,18 +260,21 @@ class KnowledgeController(QObject):
         )
 
     def reindex_document(self, path: str) -> None:
-        """Parse and embed the document at ``path`` again."""
+        """Parse and embed the document at ``path`` again (even when the file is unchanged)."""
         row = self.document_model.row_of_path(path)
         kb = self._kb
         if row < 0 or kb is None:
             return
         item = self.document_model.item(row)
-        collection = item.collection
-
-        def reindex() -> list[int]:
-            return kb.ingest.reindex_paths([(item.path, collection)])
-
-        self._runner.submit(reindex, on_done=self._on_queued, on_error=self._on_error)
+        if item.doc_id is None:  # never stored (e.g. it failed before it could be read)
+            self.add_paths([item.path])
+            return
+        collection, doc_id = item.collection, item.doc_id
+        self._runner.submit(
+            lambda: [kb.reindex(collection, doc_id)],
+            on_done=self._on_queued,
+            on_error=self._on_error,
+        )
 
     # --- collections ---------------------------------------------------------------------------
 

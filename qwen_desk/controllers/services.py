@@ -65,9 +65,17 @@ class AppServices(QObject):
     sig_restart_required = Signal(object)
     """(set of field names): settings saved that only apply after a restart."""
 
-    def __init__(self, settings: Settings | None = None, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        parent: QObject | None = None,
+        *,
+        embedder: Any = None,
+    ) -> None:
+        """``embedder``: an already loaded ``core.embedding.Embedder`` to share (tests, tools)."""
         super().__init__(parent)
         self._settings = settings if settings is not None else Settings.load()
+        self._embedder = embedder
         self._runner = BackgroundRunner("qwen-desk-services", parent=self)
         self._conversations: ConversationStore | None = None
         self._backend: Any = None
@@ -101,8 +109,10 @@ class AppServices(QObject):
             self.sig_backend_changed.emit()
         elif changed:
             self._rag = None  # the RAG service keeps a copy of the sampling settings
-        if changed & KNOWLEDGE_FIELDS and self._knowledge is not None:
-            self.reopen_knowledge()
+        if changed & KNOWLEDGE_FIELDS:
+            self._embedder = None  # a shared model no longer matches the settings
+            if self._knowledge is not None:
+                self.reopen_knowledge()
         if changed & RESTART_FIELDS:
             self.sig_restart_required.emit(changed & RESTART_FIELDS)
         self.sig_settings_changed.emit(new, changed)
@@ -171,7 +181,11 @@ class AppServices(QObject):
         self._opening = True
         self._knowledge_error = None
         self._runner.submit(
-            _open_knowledge, self._settings, on_done=self._on_opened, on_error=self._on_failed
+            _open_knowledge,
+            self._settings,
+            self._embedder,
+            on_done=self._on_opened,
+            on_error=self._on_failed,
         )
 
     def reopen_knowledge(self) -> None:
@@ -188,10 +202,12 @@ class AppServices(QObject):
         self._opening = True
         self._knowledge_error = None
 
+        embedder = self._embedder
+
         def rebuild(settings: Settings) -> KnowledgeBase:
             from qwen_desk.core.knowledge import KnowledgeBase
 
-            kb = KnowledgeBase(settings)
+            kb = KnowledgeBase(settings, embedder=embedder)
             try:
                 kb.reindex_all_for_new_embedder()
             except BaseException:
@@ -242,11 +258,11 @@ class AppServices(QObject):
         self._backend = None
 
 
-def _open_knowledge(settings: Settings) -> KnowledgeBase:
+def _open_knowledge(settings: Settings, embedder: Any = None) -> KnowledgeBase:
     """Worker thread: open the store (imports LanceDB); the model loads afterwards."""
     from qwen_desk.core.knowledge import DEFAULT_COLLECTION, KnowledgeBase
 
-    kb = KnowledgeBase(settings)
+    kb = KnowledgeBase(settings, embedder=embedder)
     try:
         with kb.write_lock:
             kb.store.ensure_collection(DEFAULT_COLLECTION)
