@@ -225,6 +225,13 @@ def test_stall_beyond_the_read_timeout_is_a_timeout(standin: OllamaStandIn) -> N
     assert isinstance(exc, LLMTimeout)
 
 
+def test_health_check_times_out(standin: OllamaStandIn) -> None:
+    standin.stall_next(3.0, paths=["/api/version"])
+    with pytest.raises(LLMTimeout):
+        run(with_backend(standin.url, lambda b: b.version(), request_timeout_s=0.3))
+    assert run(with_backend(standin.url, lambda b: b.version())) == standin.version
+
+
 def test_prompt_over_num_ctx_is_context_overflow(standin: OllamaStandIn) -> None:
     long = [ChatMessage("user", "lorem ipsum dolor " * 400)]  # ~1,800 tokens
     with pytest.raises(ContextOverflow) as info:
@@ -430,23 +437,41 @@ def test_cancel_closes_the_connection_asyncio(slow_long_answer: OllamaStandIn) -
     assert run(cancel_mid_answer(slow_long_answer)) < 0.5
 
 
-def test_cancel_closes_the_connection_qasync(qapp: Any, slow_long_answer: OllamaStandIn) -> None:
+def run_qasync(qapp: Any, coro: Any) -> Any:
+    """Run ``coro`` on a ``qasync.QEventLoop`` with the asyncgen hooks installed, as the app
+    does at start-up (qasync does not install them itself)."""
     import qasync
 
     loop = qasync.QEventLoop(qapp)
     old_hooks = sys.get_asyncgen_hooks()
-    # What the app does at start-up: qasync does not install the asyncgen hooks itself.
     sys.set_asyncgen_hooks(
         firstiter=loop._asyncgen_firstiter_hook,  # type: ignore[attr-defined]
         finalizer=loop._asyncgen_finalizer_hook,  # type: ignore[attr-defined]
     )
     try:
-        delay = loop.run_until_complete(cancel_mid_answer(slow_long_answer))
+        return loop.run_until_complete(coro)
     finally:
         sys.set_asyncgen_hooks(*old_hooks)
         loop.close()
         asyncio.set_event_loop(None)
-    assert delay < 0.5
+
+
+def test_cancel_closes_the_connection_qasync(qapp: Any, slow_long_answer: OllamaStandIn) -> None:
+    assert run_qasync(qapp, cancel_mid_answer(slow_long_answer)) < 0.5
+
+
+def test_abandoned_stream_is_closed_under_qasync_with_hooks(
+    qapp: Any, slow_long_answer: OllamaStandIn
+) -> None:
+    async def go() -> bool:
+        backend = OllamaBackend(slow_long_answer.url)
+        async for _ in backend.chat(QUESTION, model=MODEL, options=GenerationOptions()):
+            break  # no aclosing(): the loop's finalizer hook must close the stream
+        found = await asyncio.to_thread(slow_long_answer.wait_for_disconnect, 0.5)
+        await backend.aclose()
+        return found
+
+    assert run_qasync(qapp, go())
 
 
 def test_leaving_the_loop_with_aclosing_closes_the_connection(

@@ -34,6 +34,7 @@ import math
 import random
 import re
 import select
+import signal
 import socket
 import struct
 import threading
@@ -1313,6 +1314,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         host=args.host,
         port=args.port,
     )
+
+    def stop_on_term(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop_on_term)  # a background job ignores SIGINT
     with server:
         print(server.url, flush=True)
         try:
