@@ -258,6 +258,34 @@ def test_other_daemon_errors_keep_their_text(standin: OllamaStandIn) -> None:
     assert info.value.details["reason"] == "something odd happened"
 
 
+def test_error_classification() -> None:
+    from qwen_desk.core.errors import BadResponse
+    from qwen_desk.core.llm.error_map import classify
+
+    assert isinstance(classify(404, "model 'x' not found", model="x"), ModelNotFound)
+    assert isinstance(classify(404, "The model `x` does not exist."), ModelNotFound)  # vLLM
+    assert isinstance(classify(404, "404 page not found"), BadResponse)  # not an Ollama server
+    assert isinstance(
+        classify(500, "model requires more system memory (5.6 GiB) than is available"),
+        OutOfMemory,
+    )
+    assert isinstance(classify(400, "the input length exceeds the context length"), ContextOverflow)
+    oom_mid_stream = classify(-1, "CUDA error: out of memory")
+    assert isinstance(oom_mid_stream, StreamInterrupted)
+    assert oom_mid_stream.details["kind"] == "out_of_memory"
+
+
+def test_embed(standin: OllamaStandIn) -> None:
+    async def go(backend: OllamaBackend) -> list[list[float]]:
+        return await backend.embed(["alpha", "beta", "alpha"], model=MODEL)
+
+    vectors = run(with_backend(standin.url, go))
+    assert len(vectors) == 3 and len(vectors[0]) == standin.embed_dim
+    assert vectors[0] == vectors[2] != vectors[1]
+    with pytest.raises(ModelNotFound):
+        run(with_backend(standin.url, lambda b: b.embed(["x"], model="bge-m3")))
+
+
 # --- models, preload, ps ----------------------------------------------------------------------
 
 

@@ -80,8 +80,13 @@ def classify(
         )
     if is_oom_text(message):
         return OutOfMemory(f"the model server ran out of memory: {message}", **details)
-    if status == 404 or (status == 400 and "not found" in message.lower()):
+    low = message.lower()
+    if status in (400, 404) and "model" in low and ("not found" in low or "not exist" in low):
         return ModelNotFound(f"model '{model}' is not installed: {message}", **details)
+    if status == 404:  # "404 page not found": something else answers at that address
+        return BadResponse(
+            f"{host} has no such endpoint: is it the right server? {message}", **details
+        )
     if status >= 400 and is_context_text(message):
         return ContextOverflow(f"the prompt does not fit the context window: {message}", **details)
     if status in (408, 504):

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from qwen_desk.core.errors import DaemonUnreachable, PullFailed, StreamInterrupted
+from qwen_desk.core.errors import BadResponse, DaemonUnreachable, PullFailed, StreamInterrupted
 from qwen_desk.core.llm.base import CONNECT_TIMEOUT_S, GenerationOptions
 from qwen_desk.core.llm.error_map import map_exception
 from qwen_desk.core.llm.rates import PullRateMeter
@@ -207,6 +207,17 @@ class OllamaBackend:
         except Exception as exc:
             raise self._error(exc, model) from exc
         self._context_lengths.pop(model, None)
+
+    async def embed(self, texts: Sequence[str], *, model: str) -> list[list[float]]:
+        """Embeddings from an Ollama embedding model (``/api/embed``), one vector per text."""
+        try:
+            response = await self._client.embed(model, list(texts), keep_alive="30m")
+        except Exception as exc:
+            raise self._error(exc, model) from exc
+        vectors = [list(v) for v in response.embeddings]
+        if len(vectors) != len(texts):
+            raise BadResponse(f"{len(vectors)} embeddings for {len(texts)} texts", model=model)
+        return vectors
 
     # --- chat ------------------------------------------------------------------------------
 
