@@ -30,16 +30,12 @@ CANDIDATES = [
     "shift_jis",
     "euc_jp",
     "euc_kr",
-    "cp1252",
+    "cp1252",  # Western European; cp1250/cp1254/latin-9 look too alike to be told apart
     "cp1251",
-    "cp1250",
     "koi8_r",
-    "iso8859_7",
     "cp1253",
-    "cp1254",
     "cp1255",
     "cp1256",
-    "iso8859_15",
 ]
 CHINESE = {"gb18030", "gbk", "gb2312", "big5", "cp950", "big5hkscs", "hz"}
 _DOUBLE_BYTE = re.compile(rb"[\x81-\xfe][\x30-\xfe]")

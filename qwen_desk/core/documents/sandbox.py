@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,15 @@ DEFAULT_TIMEOUT_S = 120.0
 START_TIMEOUT_S = 60.0  # spawning plus imports, on a busy machine
 
 
+# pymupdf >= 1.27 imports these optional packages when installed (numpy, onnxruntime: ~2 s of
+# start-up). The parser never uses them (see pdf.py: find_tables without the layout model).
+OPTIONAL_PYMUPDF_ADDONS = ("pymupdf.layout", "pymupdf4llm")
+
+
 def _child_main(conn: Any) -> None:
     """The child's loop: one request in, one reply out, until the pipe closes."""
+    for name in OPTIONAL_PYMUPDF_ADDONS:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # "import" -> ImportError
     while True:
         try:
             request = conn.recv()

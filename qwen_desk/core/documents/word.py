@@ -190,7 +190,7 @@ class _Walker:
             block_kind = BlockKind.HEADING
             if not self.title and text:
                 self.title = " ".join(text.split())[:200]
-        elif kind is None and p.find(f"{W}pPr/{W}numPr") is not None:
+        elif kind is None and self.is_list(p):
             block_kind = BlockKind.LIST_ITEM
         self.builder.add(text, block_kind, page, level=level)
         for item in nested:
@@ -235,6 +235,14 @@ class _Walker:
                 return value + 1 if 0 <= value < 9 else 0
         style = p.find(f"{W}pPr/{W}pStyle")
         return self.style_level(style.get(f"{W}val", "")) if style is not None else 0
+
+    def is_list(self, p: Any) -> bool:
+        """Numbered or bulleted: direct numbering, or a "List ..." paragraph style."""
+        if p.find(f"{W}pPr/{W}numPr") is not None:
+            return True
+        style = p.find(f"{W}pPr/{W}pStyle")
+        info = self.styles.get(style.get(f"{W}val", "")) if style is not None else None
+        return info is not None and info.name.startswith("list")
 
     def style_level(self, style_id: str) -> int:
         if style_id not in self._level_cache:

@@ -1,0 +1,115 @@
+"""The parser child process: real spawned processes, real timeouts, real crashes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from qwen_desk.core.documents.sandbox import TEST_HOOKS_ENV, ParserProcess, parse_in_child
+from qwen_desk.core.errors import EmptyFile, ParserCrashed, ParseTimeout, WrongPassword
+
+
+@pytest.fixture(scope="module")
+def pdf_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("pdfs")
+    plain = pymupdf.open()
+    for n in range(3):
+        plain.new_page().insert_text((72, 72), f"Page {n + 1} says hello.")
+    plain.save(folder / "plain.pdf")
+    locked = pymupdf.open()
+    locked.new_page().insert_text((72, 72), "Locked text.")
+    locked.save(folder / "locked.pdf", encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="pw")
+    (folder / "empty.pdf").write_bytes(b"")
+    return {p.stem: p for p in folder.iterdir()}
+
+
+@pytest.fixture(scope="module")
+def parser() -> Iterator[ParserProcess]:
+    """One child for the module (tests that kill it get a fresh one on their next request)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(TEST_HOOKS_ENV, "1")  # inherited by every child spawned meanwhile
+        with ParserProcess(timeout_s=60) as process:
+            yield process
+
+
+def test_parse_in_a_reused_child_and_errors_keep_their_class(
+    parser: ParserProcess, pdf_files: dict[str, Path]
+) -> None:
+    doc = parser.parse(pdf_files["plain"])
+    assert doc.page_count == 3 and "Page 2 says hello." in doc.text
+    pid = parser.pid
+    assert pid is not None and pid != __import__("os").getpid()
+    with pytest.raises(EmptyFile):
+        parser.parse(pdf_files["empty"])
+    with pytest.raises(WrongPassword):
+        parser.parse(pdf_files["locked"], "wrong")
+    assert parser.parse(pdf_files["locked"], "pw").text == "Locked text."
+    assert parser.pid == pid  # errors do not cost a restart
+    assert parser.request("ping", (), None) == pid
+
+
+def test_timeout_kills_and_restarts_the_child(
+    parser: ParserProcess, pdf_files: dict[str, Path]
+) -> None:
+    parser.parse(pdf_files["plain"])
+    first = parser.pid
+    started = time.perf_counter()
+    with pytest.raises(ParseTimeout):
+        parser.request("test_sleep", (30,), 0.5)
+    assert time.perf_counter() - started < 10
+    assert parser.pid is None  # killed
+    assert parser.parse(pdf_files["plain"]).page_count == 3
+    assert parser.pid not in (None, first)
+
+
+def test_a_tiny_timeout_on_a_real_parse_is_a_parse_timeout(
+    parser: ParserProcess, pdf_files: dict[str, Path]
+) -> None:
+    parser.parse(pdf_files["plain"])
+    with pytest.raises(ParseTimeout):
+        parser.parse(pdf_files["plain"], timeout_s=0.000001)
+    assert parser.parse(pdf_files["plain"]).page_count == 3
+
+
+def test_a_dying_child_is_reported_and_replaced(
+    parser: ParserProcess, pdf_files: dict[str, Path]
+) -> None:
+    parser.parse(pdf_files["plain"])
+    with pytest.raises(ParserCrashed, match="exit code 7"):
+        parser.request("test_exit", (7,), None)
+    assert parser.parse(pdf_files["plain"]).page_count == 3
+
+
+def test_hooks_are_off_without_the_environment_variable(
+    monkeypatch: pytest.MonkeyPatch, pdf_files: dict[str, Path]
+) -> None:
+    monkeypatch.delenv(TEST_HOOKS_ENV, raising=False)
+    with ParserProcess() as process:
+        with pytest.raises(Exception, match="Unknown parser request"):
+            process.request("test_exit", (3,), None)
+        assert process.parse(pdf_files["plain"]).page_count == 3
+
+
+def test_render_page_and_thread_safety(parser: ParserProcess, pdf_files: dict[str, Path]) -> None:
+    png, width, height = parser.render_page(pdf_files["plain"], 2, zoom=1.0)
+    assert png.startswith(b"\x89PNG") and (width, height) == (595.0, 842.0)
+    results: list[int] = []
+
+    def work() -> None:
+        results.append(parser.parse(pdf_files["plain"]).page_count)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert results == [3, 3, 3, 3]
+
+
+def test_parse_in_child_one_shot(pdf_files: dict[str, Path]) -> None:
+    assert parse_in_child(pdf_files["plain"]).blocks[0].text == "Page 1 says hello."
