@@ -41,7 +41,7 @@ MODEL_ID = "synthetic-384"
 ROWS_PER_DOC = 1000
 BATCH_ROWS = 50_000
 N_CENTRES = 2000
-NOISE = 0.7  # per-dimension noise around a unit-variance centre: realistic cluster overlap
+NOISE_MIN, NOISE_MAX = 0.4, 1.2  # per-dimension noise around a unit-variance topic centre
 
 
 def sentences(seed: int) -> list[str]:
@@ -72,16 +72,23 @@ def text_pool(size: int, seed: int) -> tuple[list[str], list[str]]:
 
 
 class Generator:
-    """Deterministic clustered vectors and rows, produced batch by batch."""
+    """Deterministic clustered vectors and rows, produced batch by batch.
+
+    Each vector is a topic centre plus noise of a per-row strength, so a query has a graded
+    neighbourhood (a few close rows, more at growing distance) as real embeddings do; uniform
+    random vectors would make recall meaningless.
+    """
 
     def __init__(self, seed: int, pool_size: int) -> None:
         self.rng = np.random.default_rng(seed)
         self.centres = self.rng.standard_normal((N_CENTRES, DIM)).astype(np.float32)
         self.texts, self.search_texts = text_pool(pool_size, seed)
 
-    def vectors(self, n: int) -> np.ndarray:
-        centres = self.centres[self.rng.integers(0, N_CENTRES, n)]
-        v = centres + NOISE * self.rng.standard_normal((n, DIM)).astype(np.float32)
+    def vectors(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
+        rng = rng or self.rng
+        centres = self.centres[rng.integers(0, N_CENTRES, n)]
+        strength = rng.uniform(NOISE_MIN, NOISE_MAX, (n, 1)).astype(np.float32)
+        v = centres + strength * rng.standard_normal((n, DIM)).astype(np.float32)
         return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
 
     def rows(self, start: int, n: int, doc_versions: dict[str, str]) -> Any:
@@ -144,8 +151,9 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 
 def make_queries(gen: Generator, n: int, seed: int) -> list[tuple[str, np.ndarray]]:
+    """Queries near the stored topics (same centres, their own noise) with a few real words."""
     rng = random.Random(seed)
-    vectors = gen.vectors(n)
+    vectors = gen.vectors(n, np.random.default_rng(seed + 1000))
     queries = []
     for i in range(n):
         words = gen.search_texts[rng.randrange(len(gen.search_texts))].split()
@@ -187,6 +195,32 @@ def recall_at_10(store: KnowledgeStore, queries: list[tuple[str, np.ndarray]]) -
     return round(total / len(queries), 4)
 
 
+def write_costs(store: KnowledgeStore, gen: Generator) -> dict[str, float]:
+    """What one more 50-chunk document costs at this size: the atomic write, then maintain()."""
+    from qwen_desk.core.types import Chunk
+
+    n = 50
+    record = DocumentRecord(
+        doc_id="probe", collection="default", path="/bench/probe.pdf", title="probe", kind="pdf",
+        size=1, mtime=0, pages=20, n_chunks=n, embed_model=MODEL_ID,
+    )  # fmt: skip
+    chunks = [
+        Chunk(make_chunk_id("default", "probe", i), "probe", "default", i, 1, 0, 9, gen.texts[i])
+        for i in range(n)
+    ]
+    t0 = time.perf_counter()
+    store.replace_document(record, chunks, gen.vectors(n))
+    write_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    store.maintain()
+    maintain_s = time.perf_counter() - t0
+    store.delete_document("default", "probe")
+    return {
+        "replace_document_50_chunks_ms": round(write_s * 1000, 1),
+        "maintain_after_it_s": round(maintain_s, 2),
+    }
+
+
 def query_embedding_latency(n: int) -> dict[str, float]:
     from qwen_desk.core.embedding import Embedder
 
@@ -219,8 +253,7 @@ def main() -> None:
     root = args.root or Path(tempfile.mkdtemp(prefix="qd-bench-search-"))
     store = KnowledgeStore(root, embed_model_id=MODEL_ID, dim=DIM)
     gen = Generator(args.seed, args.pool)
-    # Advance the generator past rows already stored, so a reused store keeps growing alike.
-    queries = make_queries(Generator(args.seed + 1, 2000), args.queries, args.seed)
+    queries = make_queries(gen, args.queries, args.seed)
     report: dict[str, Any] = {
         "benchmark": "search",
         "dim": DIM,
@@ -246,6 +279,7 @@ def main() -> None:
         entry["latency"] = measure(store, queries)
         if "vector" in entry["indices"]:
             entry["recall_at_10"] = recall_at_10(store, queries)
+        entry.update(write_costs(store, gen))
         t0 = time.perf_counter()
         store._clean_orphans()
         entry["open_cleanup_scan_s"] = round(time.perf_counter() - t0, 2)

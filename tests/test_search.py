@@ -114,3 +114,5 @@ def test_vector_index_is_built_and_used(
     assert indexed[0].chunk_id == exact[0].chunk_id == make_chunk_id("default", "d0", 5)
     overlap = {h.chunk_id for h in indexed} & {h.chunk_id for h in exact}
     assert len(overlap) >= 8
+    many = store.search("row", probe, collection="default", k=50)  # leg of 200 > HNSW ef
+    assert len(many) == 50

@@ -48,8 +48,8 @@ def vector_leg(
         .select([*CHUNK_COLUMNS, "_distance"])
         .limit(n)
     )
-    if indexed:
-        query = query.nprobes(HNSW_NPROBES).ef(HNSW_EF)
+    if indexed:  # HNSW refuses ef < limit
+        query = query.nprobes(HNSW_NPROBES).ef(max(HNSW_EF, n))
     return query.to_list()
 
 
