@@ -120,15 +120,17 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
         collection = conversations.get(args.conversation).collection
     backend = _backend(settings)
     kb = None
-    store = embedder = None
-    if collection is not None:
-        from qwen_desk.core.knowledge import KnowledgeBase
-
-        kb = KnowledgeBase(settings)
-        store, embedder = kb.store, kb.embedder
-    rag = RagService(store, embedder, backend, settings, conversations)
     done: AnswerDone | None = None
     try:
+        # Ask the daemon about the model first: down or missing fails in milliseconds, before
+        # the embedding model loads (seconds), and leaves no unanswered question behind.
+        rag = RagService(None, None, backend, settings, conversations)
+        await rag.generation_options(args.model or settings.model)
+        if collection is not None:
+            from qwen_desk.core.knowledge import KnowledgeBase
+
+            kb = KnowledgeBase(settings)
+            rag.store, rag.embedder = kb.store, kb.embedder
         async for event in rag.answer(
             args.question,
             conversation_id=args.conversation,

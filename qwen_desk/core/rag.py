@@ -1,0 +1,370 @@
+"""Core layer: ``RagService``, a question in, a cited answer streamed out and saved.
+
+One call to ``answer`` does: persist the question -> embed it and search the conversation's
+knowledge base (in a worker thread: both are blocking CPU/disk work) -> keep only relevant hits
+-> lay out a budgeted, prefix-cache friendly prompt (``prompts``) -> stream from the back-end,
+saving the text at least once a second (``StreamingSaver``) -> map ``[n]`` markers to passages,
+drop invented ones, and persist the final answer. Events: ``SourcesFound``, then ``TokenDelta``
+pieces, then ``AnswerDone``.
+
+Nothing relevant in a knowledge base: the service answers with a fixed sentence in the question's
+language (``prompts.NOT_IN_DOCUMENTS``) and does not call the model at all. A model asked with
+no sources either refuses in its own words or, worse, answers from memory without citations;
+the fixed reply is instant and cannot invent anything. (The model's facts are still asked
+first, concurrently with the search, so a daemon that is down or a missing model is reported
+the same way for every question.)
+A conversation without a knowledge base (``collection=None``) is plain chat without sources.
+
+Stop = ``task.cancel()`` on the task iterating ``answer``: the partial text is saved as
+``stopped`` and ``CancelledError`` propagates (the back-end closes the HTTP stream, so the daemon
+stops generating). Back-end errors save the partial text as ``failed`` with the error's code and
+propagate. Every wait is ``await``-ed, so the service runs unchanged under qasync; the only
+synchronous work on the loop thread is a few SQLite statements (well under a millisecond each).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from qwen_desk.core.citations import parse_citations, strip_invented
+from qwen_desk.core.conversations import ConversationStore, StreamingSaver
+from qwen_desk.core.errors import QwenDeskError
+from qwen_desk.core.llm.base import GenerationOptions, effective_num_ctx
+from qwen_desk.core.prompts import Trimmed, build_prompt, detect_language, not_in_documents_reply
+from qwen_desk.core.settings import Settings
+from qwen_desk.core.text_tokens import tokens
+from qwen_desk.core.types import (
+    Citation,
+    ConversationRecord,
+    Hit,
+    MessageState,
+    StreamStats,
+    TokenDelta,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_COLLECTION = "default"
+
+# Relevance, calibrated by ``bench/relevance.py`` (CMRC2018 + HotpotQA passages and corpus files,
+# the default all-MiniLM-L6-v2 embedder, k = 6): see ``RelevancePolicy``.
+DEFAULT_MAX_VECTOR_DISTANCE = 0.55
+DEFAULT_MIN_COVERAGE = 0.3
+# Embedders whose vectors carry no meaning for Chinese text (their id starts with one of these).
+ENGLISH_ONLY_EMBEDDERS = ("all-MiniLM",)
+
+
+def query_coverage(question_tokens: set[str], text: str) -> float:
+    """Share of the question's search tokens (words, CJK bigrams) that occur in ``text``."""
+    if not question_tokens:
+        return 0.0
+    return len(question_tokens & set(tokens(text))) / len(question_tokens)
+
+
+@dataclass(frozen=True)
+class RelevancePolicy:
+    """Which search hits may be shown to the model as sources.
+
+    Measured (``bench/relevance.py``, 134 questions): for English questions the cosine distance
+    of the vector leg separates cleanly: answerable questions' gold passages at <= 0.47 (9 in 10;
+    one at 0.64), unanswerable and unrelated questions never under 0.57; distance <= 0.55 keeps
+    30/31 gold passages and rejects 21/21. Full-text scores do not separate English (stop words
+    match everywhere). For Chinese questions the default English-only embedder's distances are
+    noise (unrelated "秘鲁的首都是哪里？" at 0.23, closer than most real matches), so only the
+    lexical leg counts: the share of the question's tokens (CJK bigrams) found in the passage,
+    >= 0.3, keeps 47/63 gold passages and rejects 14/19 unanswerable and 4/4 unrelated
+    questions (0.25 would keep 53/63 and reject 11/19). Coverage, unlike BM25, does not depend on
+    the size of the knowledge base.
+    """
+
+    max_vector_distance: float = DEFAULT_MAX_VECTOR_DISTANCE
+    min_coverage: float = DEFAULT_MIN_COVERAGE
+    vector_for_cjk: bool = False  # True for a multilingual embedder
+
+    @classmethod
+    def for_setup(cls, settings: Settings, embedder: Any) -> RelevancePolicy:
+        """The calibrated defaults; ``relevance_threshold`` (0 < t <= 1) sets the minimum cosine
+        similarity of the vector leg instead."""
+        model_id = str(getattr(embedder, "model_id", "") or "")
+        multilingual = bool(model_id) and not model_id.startswith(ENGLISH_ONLY_EMBEDDERS)
+        threshold = settings.relevance_threshold
+        max_distance = DEFAULT_MAX_VECTOR_DISTANCE
+        if threshold and 0.0 < threshold <= 1.0:
+            max_distance = 1.0 - threshold
+        return cls(max_vector_distance=max_distance, vector_for_cjk=multilingual)
+
+    def is_relevant(self, hit: Hit, *, cjk: bool, question_tokens: set[str]) -> bool:
+        distance = hit.vector_distance
+        close = distance is not None and distance <= self.max_vector_distance
+        if close and (self.vector_for_cjk or not cjk):
+            return True
+        return cjk and query_coverage(question_tokens, hit.text) >= self.min_coverage
+
+    def filter(self, question: str, hits: Sequence[Hit]) -> list[Hit]:
+        """The relevant ``hits``, in their order."""
+        cjk = detect_language(question) == "zh"
+        wanted = set(tokens(question))
+        return [h for h in hits if self.is_relevant(h, cjk=cjk, question_tokens=wanted)]
+
+
+# --- events -------------------------------------------------------------------------------
+
+
+@dataclass
+class SourcesFound:
+    """The passages given to the model, numbered [1].. in this order (empty: none relevant)."""
+
+    hits: list[Hit]
+    trimmed: Trimmed
+    conversation_id: int = 0
+    message_id: int = 0  # the assistant message being written
+
+
+@dataclass
+class AnswerDone:
+    """The answer as saved: final text, citations mapped to passages, statistics."""
+
+    message_id: int
+    conversation_id: int
+    text: str
+    citations: list[Citation]
+    stats: StreamStats
+    trimmed: Trimmed
+    dropped_citations: int = 0  # distinct [n] numbers that named no source (removed)
+    not_in_documents: bool = False
+    sources: list[Hit] = field(default_factory=list)
+
+
+RagEvent = SourcesFound | TokenDelta | AnswerDone
+
+
+def _retrieve_exception(task: asyncio.Future[Any]) -> None:
+    """Mark a background task's exception as seen (it is re-raised where it is awaited)."""
+    if not task.cancelled():
+        task.exception()
+
+
+def citation_from_hit(n: int, hit: Hit) -> Citation:
+    return Citation(
+        n=n,
+        chunk_id=hit.chunk_id,
+        doc_id=hit.doc_id,
+        path=hit.path,
+        title=hit.title,
+        page=hit.page,
+        char_start=hit.char_start,
+        char_end=hit.char_end,
+        text=hit.text,
+        rects=list(hit.rects),
+        collection=hit.collection,
+    )
+
+
+def map_citations(text: str, sources: Sequence[Hit]) -> tuple[str, list[Citation], int]:
+    """(text without invented markers, citations in order of first use, invented count)."""
+    cleaned, dropped = strip_invented(text, len(sources))
+    used, _ = parse_citations(cleaned, len(sources))
+    return cleaned, [citation_from_hit(n, sources[n - 1]) for n in used], dropped
+
+
+class RagService:
+    """Answers questions from a knowledge base, streaming and saving as it goes."""
+
+    def __init__(
+        self,
+        store: Any,
+        embedder: Any,
+        backend: Any,
+        settings: Settings,
+        conversations: ConversationStore,
+        *,
+        relevance: RelevancePolicy | None = None,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.backend = backend
+        self.settings = settings
+        self.conversations = conversations
+        self._relevance = relevance
+        self._context_lengths: dict[str, int | None] = {}
+        self.last_timings: dict[str, float] = {}
+
+    # --- pieces -------------------------------------------------------------------------------
+
+    def _search(self, question: str, collection: str, k: int) -> list[Hit]:
+        vector = self.embedder.embed_query(question)
+        return list(self.store.search(question, vector, collection=collection, k=k, mode="hybrid"))
+
+    async def retrieve(self, question: str, collection: str) -> list[Hit]:
+        """The relevant passages for ``question``, best first (runs in a worker thread)."""
+        hits = await asyncio.to_thread(
+            self._search, question, collection, self.settings.sources_top_k
+        )
+        return self.relevance.filter(question, hits)
+
+    @property
+    def relevance(self) -> RelevancePolicy:
+        """The given policy, else the calibrated one for the settings and the embedder."""
+        return self._relevance or RelevancePolicy.for_setup(self.settings, self.embedder)
+
+    async def context_length(self, model: str) -> int | None:
+        """The model's trained context length (asked once per model)."""
+        if model not in self._context_lengths:
+            info = await self.backend.show(model)
+            self._context_lengths[model] = info.context_length
+        return self._context_lengths[model]
+
+    async def generation_options(self, model: str) -> GenerationOptions:
+        """Options from the settings, ``num_ctx`` capped by the model, room for the prompt kept."""
+        options = GenerationOptions.from_settings(self.settings)
+        options.num_ctx = effective_num_ctx(self.settings.num_ctx, await self.context_length(model))
+        # A small model window must still leave room for a prompt.
+        options.num_predict = min(options.num_predict, options.num_ctx // 2)
+        return options
+
+    def _conversation(
+        self, conversation_id: int | None, collection: str | None
+    ) -> ConversationRecord:
+        if conversation_id is None:
+            return self.conversations.create(collection=collection)
+        return self.conversations.get(conversation_id)
+
+    # --- the answer ---------------------------------------------------------------------------
+
+    async def answer(
+        self,
+        question: str,
+        *,
+        conversation_id: int | None = None,
+        collection: str | None = DEFAULT_COLLECTION,
+        model: str | None = None,
+    ) -> AsyncIterator[RagEvent]:
+        """Answer ``question`` in a conversation (a new one bound to ``collection`` when
+        ``conversation_id`` is None; an existing conversation keeps its own collection)."""
+        question = question.strip()
+        if not question:
+            raise ValueError("the question is empty")
+        model = model or self.settings.model
+        t0 = time.perf_counter()
+        conversation = self._conversation(conversation_id, collection)
+        collection = conversation.collection
+        user = self.conversations.add_message(conversation.id, "user", question)
+        assistant = self.conversations.add_message(
+            conversation.id, "assistant", "", state=MessageState.STREAMING, model=model
+        )
+        saver = StreamingSaver(self.conversations, assistant.id)
+        pairs = self.conversations.history(conversation.id, before_message_id=user.id)
+        history_start = max(
+            (Trimmed.from_json(a.trimmed).history_turns_dropped for _, a in pairs), default=0
+        )
+        trimmed = Trimmed(0, history_start)
+        timings = self.last_timings = {}
+        # The model's context length (an HTTP call, once per model) is asked while the
+        # question is embedded and searched; a daemon that is down fails here, even when the
+        # documents hold nothing relevant.
+        options_task = asyncio.ensure_future(self.generation_options(model))
+        options_task.add_done_callback(_retrieve_exception)
+        try:
+            sources: list[Hit] | None = None
+            if collection is not None:
+                try:
+                    sources = await self.retrieve(question, collection)
+                except BaseException:
+                    options_task.cancel()
+                    raise
+                timings["retrieval_s"] = time.perf_counter() - t0
+            options = await options_task
+            if sources is not None and not sources:
+                async for event in self._not_in_documents(
+                    question, conversation.id, saver, model, trimmed
+                ):
+                    yield event
+                return
+            prompt = build_prompt(
+                question,
+                sources=sources,
+                history=[(q.text, a.text) for q, a in pairs],
+                num_ctx=options.num_ctx,
+                num_predict=options.num_predict,
+                history_start=history_start,
+            )
+            trimmed = prompt.trimmed
+            yield SourcesFound(prompt.sources, trimmed, conversation.id, assistant.id)
+            stats = StreamStats(model=model)
+            timings["request_s"] = time.perf_counter() - t0
+            stream = self.backend.chat(prompt.messages, model=model, options=options)
+            async with contextlib.aclosing(stream):
+                async for event in stream:
+                    if isinstance(event, TokenDelta):
+                        if "first_token_s" not in timings:
+                            timings["first_token_s"] = time.perf_counter() - t0
+                        saver.append(event.text)
+                        yield event
+                    elif isinstance(event, StreamStats):
+                        stats = event
+            text, citations, dropped = saver.text, [], 0
+            if prompt.sources:
+                text, citations, dropped = map_citations(text, prompt.sources)
+            saver.finish(
+                MessageState.DONE,
+                text=text,
+                citations=citations,
+                stats=stats.to_json(),
+                model=stats.model or model,
+                trimmed=trimmed.to_json(),
+            )
+            yield AnswerDone(
+                message_id=assistant.id,
+                conversation_id=conversation.id,
+                text=text,
+                citations=citations,
+                stats=stats,
+                trimmed=trimmed,
+                dropped_citations=dropped,
+                sources=list(prompt.sources),
+            )
+        except (asyncio.CancelledError, GeneratorExit):
+            # Stop: keep what arrived. GeneratorExit: the consumer dropped the generator.
+            if not saver.finished:
+                saver.finish(MessageState.STOPPED, trimmed=trimmed.to_json())
+            raise
+        except BaseException as exc:
+            if not saver.finished:
+                code = exc.code if isinstance(exc, QwenDeskError) else QwenDeskError.code
+                saver.finish(MessageState.FAILED, error_code=code, trimmed=trimmed.to_json())
+            raise
+
+    async def _not_in_documents(
+        self,
+        question: str,
+        conversation_id: int,
+        saver: StreamingSaver,
+        model: str,
+        trimmed: Trimmed,
+    ) -> AsyncIterator[RagEvent]:
+        text = not_in_documents_reply(question)
+        stats = StreamStats(done_reason="not_in_documents", model=model)
+        yield SourcesFound([], trimmed, conversation_id, saver.message_id)
+        yield TokenDelta(text)
+        saver.finish(
+            MessageState.DONE,
+            text=text,
+            citations=[],
+            stats=stats.to_json(),
+            trimmed=trimmed.to_json(),
+        )
+        yield AnswerDone(
+            message_id=saver.message_id,
+            conversation_id=conversation_id,
+            text=text,
+            citations=[],
+            stats=stats,
+            trimmed=trimmed,
+            not_in_documents=True,
+        )
