@@ -157,6 +157,20 @@ def test_truncate_false_over_num_ctx_is_400(server: OllamaStandIn) -> None:
         assert silently.status_code == 200  # the daemon's default: truncate without telling
 
 
+def test_bad_requests_are_400(server: OllamaStandIn) -> None:
+    with httpx.Client(base_url=server.url) as http:
+        assert http.post("/api/chat", json={"messages": []}).json() == {
+            "error": "model is required"
+        }
+        assert http.post("/api/chat", content=b"{oops").status_code == 400
+        assert http.post("/api/pull", content=b"").status_code == 400
+        assert http.get("/api/chat").status_code == 405
+        openai = http.post("/v1/chat/completions", json={"messages": []})
+        assert (
+            openai.status_code == 400 and openai.json()["error"]["message"] == "model is required"
+        )
+
+
 def test_records_requests(server: OllamaStandIn) -> None:
     with httpx.Client(base_url=server.url) as http:
         http.post("/api/chat", json=chat_body(options={"temperature": 0.2}, keep_alive="5m"))

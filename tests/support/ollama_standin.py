@@ -773,6 +773,14 @@ class _Handler(BaseHTTPRequestHandler):
                 status, "405 method not allowed" if known_path else "404 page not found"
             )
             return
+        if self.command == "POST" or self.command == "DELETE":
+            problem = self._bad_request(path, body)
+            if problem and path.startswith("/v1/"):
+                self._openai_error(400, problem, "invalid_request_error", None)
+                return
+            if problem:
+                self._send_json(400, {"error": problem})
+                return
         fault = self.standin._take_fault(path)
         if fault and fault.kind == "stall" and fault.after is None:
             try:
@@ -790,6 +798,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     do_GET = do_POST = do_DELETE = do_HEAD = _dispatch
+
+    def _bad_request(self, path: str, body: Any) -> str:
+        """The daemon's 400 text for a body it cannot use."""
+        if not isinstance(body, dict):
+            return "missing request body" if body is None else "invalid character in request body"
+        if not self._model_name(body):
+            return "model is required"
+        return ""
 
     # --- model endpoints --------------------------------------------------------------------
 
