@@ -195,6 +195,30 @@ def test_daemon_down_is_unreachable_for_every_call(call: str) -> None:
     assert info.value.details["host"] == url
 
 
+def test_same_backend_recovers_when_the_daemon_comes_back() -> None:
+    port = free_port()
+
+    async def go() -> tuple[str, list[str]]:
+        backend = OllamaBackend(f"127.0.0.1:{port}")
+        try:
+            with pytest.raises(DaemonUnreachable):
+                await backend.version()
+            with pytest.raises(DaemonUnreachable):
+                await collect(backend)
+            server = OllamaStandIn(port=port, tokens_per_second=3000)
+            with server:
+                version = await backend.version()
+                pieces, _ = await collect(backend)
+            with pytest.raises(DaemonUnreachable):  # down again: pooled connections are dead
+                await backend.version()
+            return version, pieces
+        finally:
+            await backend.aclose()
+
+    version, pieces = run(go())
+    assert version and pieces
+
+
 def test_error_mid_stream_is_interrupted_after_the_deltas(standin: OllamaStandIn) -> None:
     standin.break_stream_after(4, "llama runner process has terminated: exit status 2")
     pieces, exc = run(with_backend(standin.url, collect_until_error))

@@ -73,6 +73,7 @@ class OllamaBackend:
         self._client = ollama.AsyncClient(self.host, timeout=self.timeout)
         self._context_lengths: dict[str, int] = {}
         self._public_truncate = "truncate" in inspect.signature(self._client.chat).parameters
+        self._http: httpx.AsyncClient | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OllamaBackend:
@@ -84,11 +85,14 @@ class OllamaBackend:
     # --- information ------------------------------------------------------------------------
 
     async def version(self) -> str:
+        # The client has no version() call; a plain httpx client (kept for the health checks
+        # that repeat while the daemon is down) asks for it.
+        if self._http is None:
+            self._http = httpx.AsyncClient(base_url=self.host, timeout=self.timeout)
         try:
-            async with httpx.AsyncClient(base_url=self.host, timeout=self.timeout) as http:
-                response = await http.get("/api/version")
-                response.raise_for_status()
-                return str(response.json()["version"])
+            response = await self._http.get("/api/version")
+            response.raise_for_status()
+            return str(response.json()["version"])
         except httpx.HTTPStatusError as exc:
             raise DaemonUnreachable(
                 f"{self.host} is not an Ollama daemon (HTTP {exc.response.status_code})",
@@ -173,7 +177,7 @@ class OllamaBackend:
         except Exception as exc:
             raise self._error(exc, model) from exc
 
-    async def pull(self, model: str) -> AsyncIterator[PullProgress]:  # type: ignore[override]
+    async def pull(self, model: str) -> AsyncIterator[PullProgress]:
         meter = PullRateMeter()
         stream = None
         got_any = False
@@ -243,7 +247,7 @@ class OllamaBackend:
             ChatResponse, "POST", "/api/chat", json=body, stream=True
         )
 
-    async def chat(  # type: ignore[override]
+    async def chat(
         self,
         messages: Sequence[ChatMessage],
         *,
@@ -301,3 +305,6 @@ class OllamaBackend:
 
     async def aclose(self) -> None:
         await self._client.close()
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None

@@ -124,7 +124,7 @@ class OpenAIBackend:
     async def preload(self, model: str, options: GenerationOptions) -> None:
         """Nothing to do: these servers load their model at start-up."""
 
-    async def pull(self, model: str) -> AsyncIterator[PullProgress]:  # type: ignore[override]
+    async def pull(self, model: str) -> AsyncIterator[PullProgress]:
         raise PullFailed(
             f"{self.host} is an OpenAI-compatible server: it cannot download models",
             model=model,
@@ -162,7 +162,7 @@ class OpenAIBackend:
             body["seed"] = options.seed
         return body
 
-    async def chat(  # type: ignore[override]
+    async def chat(
         self,
         messages: Sequence[ChatMessage],
         *,
