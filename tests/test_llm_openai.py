@@ -148,6 +148,14 @@ def test_error_event_and_disconnect_mid_stream(standin: OllamaStandIn) -> None:
     assert len(pieces) == 2 and isinstance(exc, StreamInterrupted)
 
 
+def test_error_event_before_any_text_is_classified(standin: OllamaStandIn) -> None:
+    from qwen_desk.core.errors import OutOfMemory
+
+    standin.break_stream_after(0, "CUDA error: out of memory")  # 200, role chunk, error event
+    _, exc = run(with_backend(standin.url, until_error))
+    assert isinstance(exc, OutOfMemory)
+
+
 def test_timeout_and_down(standin: OllamaStandIn) -> None:
     standin.stall_next(3.0, after_tokens=1)
     pieces, exc = run(with_backend(standin.url, until_error, request_timeout_s=0.3))

@@ -1253,7 +1253,8 @@ class _OpenAIWriter:
         self._event(self._chunk({"role": "assistant", "content": text}, None))
 
     def error(self, message: str, stream: bool) -> None:
-        if self.started:
+        if stream:  # accepted streams report failures as an SSE event (vLLM, Ollama's /v1)
+            self.flush_headers(True)
             self._event({"error": {"message": message, "type": "api_error", "code": None}})
             self.h._end_stream()
         else:

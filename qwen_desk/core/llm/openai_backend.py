@@ -193,12 +193,16 @@ class OpenAIBackend:
                         continue  # comments (": ping"), "event:" lines, blank separators
                     data = line[5:].strip()
                     if data == "[DONE]":
+                        finish = finish or "stop"  # a complete stream, finish_reason or not
                         break
                     event = json.loads(data)
                     if not isinstance(event, dict):
                         raise BadResponse(f"unexpected event: {data[:200]}", host=self.host)
                     if event.get("error"):
-                        raise classify(-1, message_from_body(data), model=model, host=self.host)
+                        # Before any text it is a plain failure (out of memory, context...);
+                        # after some text, an interrupted answer.
+                        status = -1 if pieces else 500
+                        raise classify(status, message_from_body(data), model=model, host=self.host)
                     usage = event.get("usage") or usage
                     for choice in event.get("choices") or []:
                         text = (choice.get("delta") or {}).get("content")
