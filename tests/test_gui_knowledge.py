@@ -96,7 +96,7 @@ def test_dropped_pdf_and_docx_become_ready(qtbot, window: MainWindow, tmp_path: 
     wait_state(qtbot, window, pdf, IngestState.READY)
     wait_state(qtbot, window, docx, IngestState.READY)
     assert sidebar.stack.currentIndex() == sidebar.PAGE_LIST
-    assert sidebar.status_of(str(pdf.resolve())).startswith("3 pages")
+    assert sidebar.status_of(str(pdf.resolve())).startswith("3 pages · 3 passages")
     assert (0, 2) in progress or (1, 2) in progress, progress
     qtbot.waitUntil(lambda: not sidebar.progress_row.isVisible())
     assert window.status.ingest_label.text() == ""

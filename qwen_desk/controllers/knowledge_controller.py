@@ -76,6 +76,7 @@ class KnowledgeController(QObject):
         self._unsubscribe: Callable[[], None] | None = None
         self._pending: list[tuple[list[str], str, str | None]] = []
         self._batch: dict[int, bool] = {}  # job id -> finished, for "Indexing 3 of 10"
+        self._listed = False
         self._current = str(ui_state().value(SETTINGS_KEY, DEFAULT_COLLECTION) or "")
         self._current = self._current or DEFAULT_COLLECTION
         services.sig_knowledge_ready.connect(self._on_knowledge_ready)
@@ -86,7 +87,8 @@ class KnowledgeController(QObject):
 
     @property
     def ready(self) -> bool:
-        return self._kb is not None
+        """The knowledge base is open and the collections have been listed once."""
+        return self._kb is not None and self._listed
 
     @property
     def _kb(self) -> KnowledgeBase | None:
@@ -114,7 +116,6 @@ class KnowledgeController(QObject):
         pending, self._pending = self._pending, []
         for paths, collection, password in pending:
             self._submit_add(paths, collection, password)
-        self.sig_ready.emit()
 
     # --- loading -------------------------------------------------------------------------------
 
@@ -143,9 +144,13 @@ class KnowledgeController(QObject):
         changed = collection != self._current
         self._set_current(collection)
         self.document_model.set_documents(collection, records)
+        first = not self._listed
+        self._listed = True
         if changed:
             self.sig_current_collection_changed.emit(collection)
         self.sig_documents_loaded.emit(collection)
+        if first:
+            self.sig_ready.emit()
 
     def _set_current(self, name: str) -> None:
         self._current = name

@@ -8,9 +8,24 @@ place that words a ``DocumentItem``'s state; the sidebar's tooltips reuse it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolTip,
+    QWidget,
+)
 
 from qwen_desk.core.types import IngestState
 from qwen_desk.models.document_model import DocumentItem, DocumentModel
@@ -39,15 +54,24 @@ def status_text(item: DocumentItem) -> str:
         return translate("DocumentDelegate", "Reading…")
     if state is IngestState.EMBEDDING:
         return (
-            translate("DocumentDelegate", "Indexing passages %1 of %2")
+            translate("DocumentDelegate", "Indexing %1/%2")
             .replace("%1", str(item.done))
             .replace("%2", str(item.total))
         )
     if state in (IngestState.READY, IngestState.UNCHANGED):
-        text = translate("DocumentDelegate", "%1 pages · %2 passages")
-        text = text.replace("%1", str(item.pages)).replace("%2", str(item.chunks))
+        pages = (
+            translate("DocumentDelegate", "1 page")
+            if item.pages == 1
+            else translate("DocumentDelegate", "%1 pages").replace("%1", str(item.pages))
+        )
+        passages = (
+            translate("DocumentDelegate", "1 passage")
+            if item.chunks == 1
+            else translate("DocumentDelegate", "%1 passages").replace("%1", str(item.chunks))
+        )
+        text = f"{pages} · {passages}"
         if item.scanned_pages:
-            scanned = translate("DocumentDelegate", "%1 scanned pages have no text")
+            scanned = translate("DocumentDelegate", "%1 scanned pages without text")
             text += " · " + scanned.replace("%1", str(item.scanned_pages))
         return text
     if state is IngestState.SKIPPED:
@@ -64,11 +88,29 @@ def is_problem(item: DocumentItem) -> bool:
     return item.state in (IngestState.FAILED, IngestState.SKIPPED)
 
 
+def tooltip_text(item: DocumentItem) -> str:
+    """The whole story of a row: path, and the full status (the row may elide it)."""
+    return f"{item.path}\n{status_text(item)}"
+
+
 class DocumentDelegate(QStyledItemDelegate):
     """Paints a document row: badge, title, status line, progress bar while embedding."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+
+    def helpEvent(
+        self,
+        event: QHelpEvent,
+        view: QAbstractItemView,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> bool:
+        item = index.data(DocumentModel.ItemRole)
+        if event.type() == QEvent.Type.ToolTip and isinstance(item, DocumentItem):
+            QToolTip.showText(event.globalPos(), tooltip_text(item), view)
+            return True
+        return super().helpEvent(event, view, option, index)
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex

@@ -248,7 +248,7 @@ class MainWindow(QMainWindow):
         chat = self.chat
         if chat is not None:
             _connect_if(chat, "sig_stats", self.status.set_stats)
-            _connect_if(chat, "sig_citation_requested", self.show_source)
+            _connect_if(chat, "sig_citation_requested", self._reveal_source)
             _connect_if(chat, "sig_error", self._on_chat_error)
         ollama = self.ollama
         if ollama is not None:
@@ -289,19 +289,21 @@ class MainWindow(QMainWindow):
         viewer = self.source_viewer
         if viewer is None:
             return
-        for name in ("show_citation", "open_citation", "show_source"):
-            method = getattr(viewer, name, None)
-            if callable(method):
-                method(citation)
-                break
-        if not viewer.isVisible():
-            viewer.show()
-            sizes = self.main_splitter.sizes()
-            if len(sizes) == 3 and sizes[2] < 200:
-                total = sum(sizes)
-                side = sizes[0]
-                rest = total - side
-                self.main_splitter.setSizes([side, rest // 2, rest - rest // 2])
+        show = getattr(viewer, "show_citation", None)
+        if callable(show):
+            show(citation)
+        self._reveal_source()
+
+    def _reveal_source(self, *_: Any) -> None:
+        """Make room for the source viewer (it opens itself on a citation click)."""
+        viewer = self.source_viewer
+        if viewer is None:
+            return
+        viewer.show()
+        sizes = self.main_splitter.sizes()
+        if len(sizes) == 3 and sizes[2] < 200:
+            side, rest = sizes[0], sum(sizes) - sizes[0]
+            self.main_splitter.setSizes([side, rest // 2, rest - rest // 2])
 
     def open_settings(self) -> None:
         """Ctrl+,: the settings dialog (non-blocking)."""
@@ -354,6 +356,8 @@ class MainWindow(QMainWindow):
 
     def _on_ollama_state(self, state: str, detail: str = "") -> None:
         self.status.set_ollama_state(state, detail)
+        if state != "connected":
+            self.status.set_vram(None)  # nothing is loaded in a daemon we cannot reach
 
     # --- geometry ------------------------------------------------------------------------------
 

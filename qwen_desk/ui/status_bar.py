@@ -71,11 +71,13 @@ class StatusBar(QStatusBar):
         if size_vram is None:
             self.vram_label.hide()
             return
-        gib = size_vram / 1024**3
-        text = self.tr("VRAM %1 GB").replace("%1", QLocale().toString(gib, "f", 1))
+        amount = QLocale().formattedDataSize(
+            int(size_vram), 1, QLocale.DataSizeFormat.DataSizeSIFormat
+        )
+        text = self.tr("VRAM %1").replace("%1", amount)
         if size:
-            share = round(100 * size_vram / size) if size else 0
-            text += " " + self.tr("(%1% on GPU)").replace("%1", str(share))
+            share = round(100 * size_vram / size)
+            text += " · " + self.tr("%1% on GPU").replace("%1", str(share))
         self.vram_label.setText(text)
         self.vram_label.show()
 
@@ -92,7 +94,7 @@ class StatusBar(QStatusBar):
             self.speed_label.hide()
             return
         self.speed_label.setText(
-            self.tr("%1 tokens/s").replace("%1", QLocale().toString(float(value), "f", 1))
+            self.tr("%1 tokens/s").replace("%1", QLocale().toString(float(value), "f", 0))
         )
         self.speed_label.show()
 
