@@ -369,8 +369,11 @@ def test_pull_stream_resume_and_errors() -> None:
         ]
         done = http.post("/api/pull", json={"model": "m:1b", "stream": False}).json()
         assert done == {"status": "success"}
+        again = ndjson(http.post("/api/pull", json={"model": "m:1b"}))  # installed: no download
+        assert again[1]["completed"] == again[1]["total"] == 3_000_000 and len(again) == 6
         assert http.request("DELETE", "/api/delete", json={"model": "m:1b"}).status_code == 200
         assert http.get("/api/tags").json()["models"] == []
+        assert s.downloaded == {}
         gone = http.request("DELETE", "/api/delete", json={"model": "m:1b"})
         assert gone.status_code == 404
 

@@ -441,9 +441,12 @@ class OllamaStandIn:
         return spec
 
     def remove_model(self, name: str) -> None:
+        """Uninstall ``name`` (its layers go too: a later pull downloads them again)."""
         with self._lock:
             self.models.pop(name, None)
             self._loaded.pop(name, None)
+            for i in range(len(self.registry.get(name, ()))):
+                self._blobs.pop(_layer_digest(name, i), None)
 
     def set_answer(self, answer: Answer) -> None:
         """Script the next answers: a string, a list used in turn, or ``callable(body) -> str``."""
@@ -604,6 +607,10 @@ class OllamaStandIn:
             gen.outcome, gen.ended = outcome, time.monotonic()
         if outcome == "disconnected":
             self.disconnected.set()
+
+
+def _layer_digest(model: str, index: int) -> str:
+    return "sha256:" + hashlib.sha256(f"{model}/{index}".encode()).hexdigest()
 
 
 def _spec_for(name: str) -> StandInModel:
@@ -984,10 +991,11 @@ class _Handler(BaseHTTPRequestHandler):
             budget = fault.after if fault and fault.kind == "pull_interrupt" else None
             sent = 0
             for i, total in enumerate(layers):
-                digest = "sha256:" + hashlib.sha256(f"{name}/{i}".encode()).hexdigest()
+                digest = _layer_digest(name, i)
                 status = f"pulling {digest[7:19]}"
                 with st._lock:
-                    done = st._blobs.get(digest, 0)
+                    installed = name in st.models  # re-pulling an installed model: all present
+                    done = total if installed else st._blobs.get(digest, 0)
                 emit({"status": status, "digest": digest, "total": total, "completed": done})
                 last = time.perf_counter()
                 while done < total:
