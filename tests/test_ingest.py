@@ -1,0 +1,326 @@
+"""Ingestion: queue, worker, events, unchanged/changed files, failures, cancel, resume, search.
+
+Real parts throughout: the packaged embedding model (loaded once per process), LanceDB in the
+test's data folder, the parser child process, SQLite for the queue, files made by pymupdf and
+python-docx.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from qwen_desk.core import paths
+from qwen_desk.core.file_scan import expand_paths, file_sha256
+from qwen_desk.core.ingest_queue import IngestQueue, JobKind, JobState
+from qwen_desk.core.knowledge import KnowledgeBase
+from qwen_desk.core.settings import Settings
+from qwen_desk.core.types import IngestEvent, IngestState
+from tests.support.kb import (
+    EN_PAGES,
+    ZH_PARAGRAPHS,
+    long_text,
+    make_docx,
+    make_md,
+    make_pdf,
+    shared_embedder,
+)
+
+C = "test"
+
+
+class Recorder:
+    """Collects events (called on the worker thread) and waits for jobs to finish."""
+
+    def __init__(self) -> None:
+        self.events: list[IngestEvent] = []
+        self.threads: set[str] = set()
+        self._cond = threading.Condition()
+
+    def __call__(self, event: IngestEvent) -> None:
+        with self._cond:
+            self.events.append(event)
+            self.threads.add(threading.current_thread().name)
+            self._cond.notify_all()
+
+    def final(self, job_id: int) -> IngestEvent:
+        return next(e for e in reversed(self.events) if e.job_id == job_id and e.finished)
+
+    def states(self, job_id: int) -> list[IngestState]:
+        return [e.state for e in self.events if e.job_id == job_id]
+
+    def wait(self, job_ids: list[int], timeout: float = 120.0) -> list[IngestEvent]:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not all(any(e.job_id == j and e.finished for e in self.events) for j in job_ids):
+                left = deadline - time.monotonic()
+                assert left > 0, f"jobs {job_ids} did not finish: {self.events[-5:]}"
+                self._cond.wait(left)
+        return [self.final(j) for j in job_ids]
+
+    def wait_for(self, predicate, timeout: float = 60.0) -> IngestEvent:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for e in self.events:
+                    if predicate(e):
+                        return e
+                left = deadline - time.monotonic()
+                assert left > 0, f"no such event: {self.events[-5:]}"
+                self._cond.wait(left)
+
+
+@pytest.fixture
+def kb():
+    base = KnowledgeBase(Settings(), embedder=shared_embedder())
+    yield base
+    base.close()
+
+
+@pytest.fixture
+def rec(kb: KnowledgeBase) -> Recorder:
+    recorder = Recorder()
+    kb.ingest.subscribe(recorder)
+    return recorder
+
+
+# --- pieces without the model ------------------------------------------------------------------
+
+
+def test_expand_paths_walks_folders_and_ignores_hidden_and_temp_files(tmp_path: Path) -> None:
+    (tmp_path / "d" / "sub").mkdir(parents=True)
+    (tmp_path / "d" / ".git").mkdir()
+    for name in ("b.md", "a.pdf", "sub/c.txt", "x.png", "~$a.docx", ".hidden.md", ".git/h.txt"):
+        (tmp_path / "d" / name).write_text("x")
+    supported = lambda p: p.suffix in (".md", ".pdf", ".txt")  # noqa: E731
+    found = expand_paths(
+        [tmp_path / "d", tmp_path / "d" / "x.png", tmp_path / "nope.md"], supported
+    )
+    rel = [(f.path.relative_to(tmp_path).as_posix(), f.explicit, f.supported) for f in found]
+    assert rel == [
+        ("d/a.pdf", False, True),
+        ("d/b.md", False, True),
+        ("d/sub/c.txt", False, True),
+        ("d/x.png", True, False),  # found in the folder, then named: explicit wins
+        ("nope.md", True, True),  # missing but named: kept so that it fails visibly
+    ]
+
+
+def test_file_sha256_streams_and_matches_hashlib(tmp_path: Path) -> None:
+    import hashlib
+
+    data = bytes(range(256)) * 9000  # > 2 blocks
+    (tmp_path / "f").write_bytes(data)
+    assert file_sha256(tmp_path / "f") == hashlib.sha256(data).hexdigest()
+
+
+def test_queue_resumes_running_jobs_and_never_stores_passwords(tmp_path: Path) -> None:
+    db = tmp_path / "q.sqlite3"
+    queue = IngestQueue(db)
+    ids = queue.add([("/a.pdf", C, JobKind.INDEX), ("/b.pdf", C, JobKind.INDEX)])
+    assert queue.next_queued().id == ids[0]  # type: ignore[union-attr]
+    assert queue.get(ids[0]).state is JobState.RUNNING  # type: ignore[union-attr]
+    queue.close()  # as if the process died here
+    queue = IngestQueue(db)
+    assert [j.state for j in queue.jobs()] == [JobState.QUEUED, JobState.QUEUED]
+    assert [j.id for j in queue.cancel_queued([ids[1]])] == [ids[1]]
+    assert [j.id for j in queue.jobs((JobState.QUEUED,))] == [ids[0]]
+    assert sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    queue.close()
+
+
+# --- the worker ----------------------------------------------------------------------------------
+
+
+def test_add_indexes_then_unchanged_then_replaced(
+    kb: KnowledgeBase, rec: Recorder, tmp_path: Path
+) -> None:
+    md = make_md(tmp_path / "熊猫.md", "大熊猫", ZH_PARAGRAPHS)
+    pdf = make_pdf(tmp_path / "nature.pdf", EN_PAGES)
+    docx = make_docx(tmp_path / "notes.docx", "Notes", EN_PAGES[:2])
+    ids = kb.ingest.add_paths([tmp_path], C)
+    assert len(ids) == 3
+    events = {Path(e.path).name: e for e in rec.wait(ids)}
+    assert {e.state for e in events.values()} == {IngestState.READY}
+    assert events["nature.pdf"].pages == 3 and events["nature.pdf"].chunks >= 3
+    assert events["熊猫.md"].doc_id == file_sha256(md)
+    assert sorted(Path(e.path) for e in events.values()) == sorted([docx, md, pdf])
+    job = events["nature.pdf"].job_id
+    states = rec.states(job)
+    assert states[:2] == [IngestState.QUEUED, IngestState.PARSING]
+    assert IngestState.EMBEDDING in states and states[-1] is IngestState.READY
+    embedding = [e for e in rec.events if e.job_id == job and e.state is IngestState.EMBEDDING]
+    assert embedding[-1].done == embedding[-1].total == events["nature.pdf"].chunks
+    assert rec.threads == {"qwen-desk-ingest"}
+    stored = {Path(r.path).name: r for r in kb.store.list_documents(C)}
+    assert stored["nature.pdf"].n_chunks == events["nature.pdf"].chunks
+    assert stored["nature.pdf"].embed_model == kb.embedder.model_id
+
+    hits = kb.search("大熊猫吃什么", C, k=3)
+    assert hits and Path(hits[0].path).name == "熊猫.md"
+    assert any("竹子" in h.text for h in hits if Path(h.path).name == "熊猫.md")
+
+    # Re-adding: unchanged, no parse, no embedding.
+    before = len(rec.events)
+    again = kb.ingest.add_paths([md, pdf], C)
+    assert [e.state for e in rec.wait(again)] == [IngestState.UNCHANGED] * 2
+    later = [e.state for e in rec.events[before:]]
+    assert IngestState.PARSING not in later and IngestState.EMBEDDING not in later
+
+    # A changed file replaces its old version.
+    old_id = events["熊猫.md"].doc_id
+    make_md(md, "大熊猫", [*ZH_PARAGRAPHS, "小熊猫不是大熊猫的近亲，它属于小熊猫科。"])
+    (changed,) = rec.wait(kb.ingest.add_paths([md], C))
+    assert changed.state is IngestState.READY and changed.doc_id != old_id
+    same_path = [r for r in kb.store.list_documents(C) if r.path == str(md)]
+    assert [r.doc_id for r in same_path] == [changed.doc_id]
+    assert kb.store.get_document(C, old_id) is None
+    assert any("小熊猫科" in h.text for h in kb.search("小熊猫科", C, k=5))
+    assert kb.ingest.wait_idle(30)
+
+
+def test_failures_are_reported_and_recorded(
+    kb: KnowledgeBase, rec: Recorder, tmp_path: Path
+) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 40)
+    (folder / "picture.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    make_md(folder / "ok.md", "ok", ["Glaciers carve U-shaped valleys."])
+    sheet = tmp_path / "table.xlsx"
+    sheet.write_bytes(b"PK\x03\x04 not really")
+    secret = make_pdf(tmp_path / "secret.pdf", ["Launch codes are kept in the blue folder."], "pw1")
+    ids = kb.ingest.add_paths([folder, sheet, secret, tmp_path / "missing.txt"], C)
+    by_name = {Path(e.path).name: e for e in rec.wait(ids)}
+    assert by_name["ok.md"].state is IngestState.READY
+    assert by_name["picture.png"].state is IngestState.SKIPPED
+    codes = {
+        n: e.error.code for n, e in by_name.items() if e.state is IngestState.FAILED and e.error
+    }
+    assert codes == {
+        "broken.pdf": "corrupt_file",
+        "table.xlsx": "unsupported_type",
+        "secret.pdf": "password_required",
+        "missing.txt": "file_unreadable",
+    }
+    failed = {Path(r.path).name: r for r in kb.store.list_documents(C) if r.status != "ready"}
+    assert failed["secret.pdf"].error_code == "password_required"
+    assert _status(failed["broken.pdf"]) == "failed"
+
+    (ok,) = rec.wait(kb.ingest.add_paths([secret], C, password="pw1"))
+    assert ok.state is IngestState.READY and ok.pages == 1
+    record = kb.store.get_document(C, ok.doc_id)  # type: ignore[arg-type]
+    assert _status(record) == "ready"  # the failure row was replaced
+    (wrong,) = rec.wait(kb.ingest.add_paths([make_pdf(tmp_path / "s2.pdf", ["x"], "a")], C, "b"))
+    assert wrong.error is not None and wrong.error.code == "wrong_password"
+    raw = paths.ingest_queue_db(kb.data_dir).read_bytes()
+    assert b"pw1" not in raw
+
+
+def test_password_is_not_kept_across_restarts(tmp_path: Path) -> None:
+    secret = make_pdf(tmp_path / "secret.pdf", ["The vault opens at dawn."], "hunter2")
+    first = KnowledgeBase(Settings(), embedder=shared_embedder())
+    queue = first.ingest._queue
+    (job_id,) = queue.add([(str(secret), C, JobKind.INDEX)])  # queued, never run: "crash"
+    first.close()
+    second = KnowledgeBase(Settings(), embedder=shared_embedder())
+    rec = Recorder()
+    second.ingest.subscribe(rec)
+    second.ingest.start()
+    try:
+        (event,) = rec.wait([job_id])
+        assert event.error is not None and event.error.code == "password_required"
+    finally:
+        second.close()
+
+
+def test_cancel_queued_and_running_jobs_write_nothing(
+    kb: KnowledgeBase, rec: Recorder, tmp_path: Path
+) -> None:
+    big = tmp_path / "big.md"
+    big.write_text(long_text(400), encoding="utf-8")
+    small = make_md(tmp_path / "small.md", "small", ["Quartz is piezoelectric."])
+    job, queued = kb.ingest.add_paths([big, small], C)
+    rec.wait_for(lambda e: e.job_id == job and e.state is IngestState.EMBEDDING and e.done > 0)
+    assert kb.ingest.cancel(queued)
+    assert kb.ingest.cancel(job)
+    assert [e.state for e in rec.wait([job, queued])] == [IngestState.CANCELLED] * 2
+    assert IngestState.PARSING not in rec.states(queued)
+    assert kb.ingest.wait_idle(30)
+    assert kb.store.list_documents(C) == []
+    assert not kb.ingest.cancel(job)  # finished: nothing to cancel
+
+
+@pytest.mark.slow
+def test_search_stays_fast_while_indexing(kb: KnowledgeBase, rec: Recorder, tmp_path: Path) -> None:
+    make_md(tmp_path / "seed.md", "seed", EN_PAGES)
+    rec.wait(kb.ingest.add_paths([tmp_path / "seed.md"], C))
+    big = tmp_path / "big.md"
+    big.write_text(long_text(340, seed=1, words_each=150), encoding="utf-8")
+    (job,) = kb.ingest.add_paths([big], C)
+    first = rec.wait_for(lambda e: e.job_id == job and e.state is IngestState.EMBEDDING)
+    assert first.total >= 300
+    latencies = []
+    while len(latencies) < 12 and not any(e.job_id == job and e.finished for e in rec.events):
+        started = time.perf_counter()
+        hits = kb.search("penguins keep the egg warm", C, k=5)
+        latencies.append(time.perf_counter() - started)
+        assert hits and "penguin" in hits[0].text.lower()
+        time.sleep(0.2)
+    progress = [e for e in rec.events if e.job_id == job and e.state is IngestState.EMBEDDING]
+    assert len(latencies) >= 5 and progress[-1].done < progress[-1].total  # overlapped
+    assert max(latencies) < 0.5, latencies
+    kb.ingest.cancel(job)
+    rec.wait([job])
+
+
+@pytest.mark.slow
+def test_close_interrupts_and_the_next_start_resumes(tmp_path: Path) -> None:
+    big = tmp_path / "big.md"
+    big.write_text(long_text(60, seed=2), encoding="utf-8")
+    first = KnowledgeBase(Settings(), embedder=shared_embedder())
+    rec = Recorder()
+    first.ingest.subscribe(rec)
+    (job,) = first.ingest.add_paths([big], C)
+    rec.wait_for(lambda e: e.job_id == job and e.state is IngestState.EMBEDDING)
+    first.close()
+    assert not any(e.job_id == job and e.finished for e in rec.events)
+    second = KnowledgeBase(Settings(), embedder=shared_embedder())
+    try:
+        assert [j.id for j in second.ingest.pending()] == [job]
+        assert second.store.list_documents(C) == []
+        rec2 = Recorder()
+        second.ingest.subscribe(rec2)
+        second.ingest.start()
+        (event,) = rec2.wait([job])
+        assert event.state is IngestState.READY and event.chunks > 10
+        (record,) = second.store.list_documents(C)
+        assert record.n_chunks == event.chunks
+    finally:
+        second.close()
+
+
+def test_remove_and_reindex(kb: KnowledgeBase, rec: Recorder, tmp_path: Path) -> None:
+    md = make_md(tmp_path / "geo.md", "Geology", EN_PAGES[1:2])
+    (ready,) = rec.wait(kb.ingest.add_paths([md], C))
+    doc_id = ready.doc_id
+    assert doc_id is not None
+    (again,) = rec.wait([kb.reindex(C, doc_id)])
+    assert again.state is IngestState.READY  # re-index parses and embeds even when unchanged
+    assert IngestState.EMBEDDING in rec.states(again.job_id)
+    assert [r.doc_id for r in kb.store.list_documents(C)] == [doc_id]
+    kb.remove(C, doc_id)
+    assert kb.store.list_documents(C) == []
+    assert all(h.doc_id != doc_id for h in kb.search("Jurassic Coast cliffs", C, k=5))
+    from qwen_desk.core.errors import DocumentNotFound
+
+    with pytest.raises(DocumentNotFound):
+        kb.remove(C, doc_id)
+
+
+def _status(record) -> str:  # type: ignore[no-untyped-def]
+    return getattr(record.status, "value", record.status)
