@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -206,7 +206,6 @@ class Prompt:
     num_ctx: int
     num_predict: int
     history_cut: int = 0  # absolute number of oldest pairs left out (store it for next turn)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def budget_used(self) -> int:
