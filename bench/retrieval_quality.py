@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 import tempfile
 import time
@@ -104,10 +105,7 @@ def chunk_passages(passages: list[Passage], embedder: Embedder) -> str:
 
     for p in passages:
         if chunk_document is None:
-            p.chunks = [
-                Chunk(make_chunk_id(COLLECTION, p.doc_id, 0), p.doc_id, COLLECTION, 0, 1, 0,
-                      len(p.text), p.text, heading=p.title)
-            ]  # fmt: skip
+            p.chunks = simple_chunks(p, embedder)
             continue
         heading = f"{p.title}\n\n"
         text = heading + p.text
@@ -121,7 +119,36 @@ def chunk_passages(passages: list[Passage], embedder: Embedder) -> str:
                 doc, doc_id=p.doc_id, collection=COLLECTION, count_tokens=embedder.count_tokens
             )
         )
-    return "app chunking" if chunk_document is not None else "one chunk per paragraph"
+    if chunk_document is None:
+        return f"sentences packed to <= {FALLBACK_CHUNK_TOKENS} tokens (no core.chunking yet)"
+    return "qwen_desk.core.chunking.chunk_document"
+
+
+FALLBACK_CHUNK_TOKENS = 220
+
+
+def simple_chunks(p: Passage, embedder: Embedder) -> list[Chunk]:
+    """Sentences packed greedily into chunks of at most ~220 model tokens."""
+    pieces = [m.group(0) for m in re.finditer(r".+?(?:[。！？!?]|\.\s|$)", p.text, re.S)]
+    chunks: list[Chunk] = []
+    start = end = tokens = 0
+    for piece in pieces:
+        n = embedder.count_tokens(piece)
+        if tokens and tokens + n > FALLBACK_CHUNK_TOKENS:
+            chunks.append(_chunk(p, len(chunks), start, end))
+            start, tokens = end, 0
+        end += len(piece)
+        tokens += n
+    if end > start:
+        chunks.append(_chunk(p, len(chunks), start, end))
+    return chunks
+
+
+def _chunk(p: Passage, ordinal: int, start: int, end: int) -> Chunk:
+    return Chunk(
+        make_chunk_id(COLLECTION, p.doc_id, ordinal), p.doc_id, COLLECTION, ordinal, 1, start, end,
+        p.text[start:end], heading=p.title,
+    )  # fmt: skip
 
 
 def build_store(

@@ -79,7 +79,12 @@ def test_new_store_has_default_collection_and_meta(tmp_path: Path) -> None:
     store = open_store(tmp_path / "kb")
     assert [c.name for c in store.list_collections()] == ["default"]
     meta = json.loads((tmp_path / "kb" / META_FILE).read_text())
-    assert meta == {"schema_version": 1, "embed_model_id": MODEL, "dim": DIM}
+    assert meta == {
+        "schema_version": 1,
+        "embed_model_id": MODEL,
+        "dim": DIM,
+        "vector_index_rows": 0,
+    }
     stats = store.stats()
     assert stats["chunks"] == 0 and stats["embed_model_id"] == MODEL
     store.close()

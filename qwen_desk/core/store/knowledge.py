@@ -64,6 +64,8 @@ log = logging.getLogger(__name__)
 
 READ_CONSISTENCY = timedelta(seconds=1)
 VECTOR_INDEX_MIN_ROWS = 50_000
+VECTOR_INDEX_REGROW = 4  # retrain the vector index when the table grew 4x since it was built
+KEEP_OLD_VERSIONS = timedelta(hours=1)  # older table versions are deleted by maintain()
 MIN_DOC_ID_PREFIX = 8
 INTERRUPTED_MESSAGE = "indexing was interrupted; add the file again"
 _SMALL_FRAGMENTS_TO_COMPACT = 64
@@ -170,6 +172,7 @@ class KnowledgeStore:
         self._db.create_table(CHUNKS, schema=chunks_schema(self.dim))
         self._chunks = self._db.open_table(CHUNKS)
         self._meta.embed_model_id, self._meta.dim = self.embed_model_id, self.dim
+        self._meta.vector_index_rows = 0
         self._meta.save(self.root)
         self.mismatch = False
 
@@ -686,7 +689,11 @@ class KnowledgeStore:
         indices = self._indices()
         if "search_text" not in indices:
             self._create_fts_index()
-        if "vector" not in indices and rows >= VECTOR_INDEX_MIN_ROWS:
+        if ("vector" not in indices and rows >= VECTOR_INDEX_MIN_ROWS) or (
+            # Partitions are trained once; retrain when the table outgrew them.
+            "vector" in indices
+            and rows > VECTOR_INDEX_REGROW * max(1, self._meta.vector_index_rows)
+        ):
             self.build_vector_index()
             indices = self._indices()
         unindexed = sum(
@@ -694,13 +701,13 @@ class KnowledgeStore:
         )
         small = self._chunks.stats()["fragment_stats"]["num_small_fragments"]
         if unindexed or small >= _SMALL_FRAGMENTS_TO_COMPACT:
-            self._chunks.optimize()
+            self._chunks.optimize(cleanup_older_than=KEEP_OLD_VERSIONS)
         for table in (self._documents, self._collections):
             if (
                 table.stats()["fragment_stats"]["num_small_fragments"]
                 >= _SMALL_FRAGMENTS_TO_COMPACT
             ):
-                table.optimize()
+                table.optimize(cleanup_older_than=KEEP_OLD_VERSIONS)
 
     def build_vector_index(self) -> None:
         """IVF_HNSW_SQ, cosine (best recall/latency measured by bench/search.py)."""
@@ -711,6 +718,9 @@ class KnowledgeStore:
         config = IvfHnswSq(distance_type="cosine", num_partitions=partitions)
         self._chunks.create_index("vector", config=config, replace=True)
         self._vector_indexed = True
+        self._meta.vector_index_rows = rows
+        if self.is_primary:
+            self._meta.save(self.root)
 
     def stats(self) -> dict[str, Any]:
         """Counts, versions and index state, for ``doctor`` and the status bar."""

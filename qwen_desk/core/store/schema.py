@@ -52,6 +52,7 @@ class Meta:
     schema_version: int = 0
     embed_model_id: str = ""
     dim: int = 0
+    vector_index_rows: int = 0  # rows when the vector index was trained (0: no index)
 
     @classmethod
     def load(cls, root: Path) -> Meta:
@@ -66,6 +67,7 @@ class Meta:
             schema_version=int(raw.get("schema_version", 0)),
             embed_model_id=str(raw.get("embed_model_id", "")),
             dim=int(raw.get("dim", 0)),
+            vector_index_rows=int(raw.get("vector_index_rows", 0)),
         )
 
     def save(self, root: Path) -> None:
