@@ -215,3 +215,22 @@ def test_sizes_hold_on_a_mixed_document(max_tokens: int) -> None:
     chunks = chunk_document(doc, doc_id="doc1", collection="kb", max_tokens=max_tokens)
     check_chunks(doc, chunks, max_tokens)
     assert any(c.text == "Footer text" for c in chunks)
+
+
+def test_an_expensive_counter_is_called_little_and_sizes_stay_exact(corpus: Path) -> None:
+    """With a real tokenizer: sizes exact, about one call per sentence, none per search step."""
+    from qwen_desk.core.embedding import Embedder
+
+    embedder = Embedder()
+    calls = 0
+
+    def count(text: str) -> int:
+        nonlocal calls
+        calls += 1
+        return embedder.count_tokens(text)
+
+    doc = parse_document(corpus / "pdf" / "pdfjs__tracemonkey.pdf")
+    chunks = chunk_document(doc, doc_id="doc1", collection="kb", count_tokens=count)
+    check_chunks(doc, chunks, 220, embedder.count_tokens)
+    sentences_in_doc = sum(len(re.findall(r"[.!?](\s|$)", b.text)) + 1 for b in doc.blocks)
+    assert calls < sentences_in_doc + 2 * len(chunks)

@@ -154,22 +154,26 @@ class _Chunker:
             return picked
         last = draft.units[-1]
         starts = [m.start() for m in _WORD_START.finditer(self.text, last.start, last.end)]
+        # searched with the cheap estimate (the overlap is a soft size), counted once exactly
         lo, hi, best = 1, len(starts) - 1, None  # never the whole unit (no progress)
         while lo <= hi:
             mid = (lo + hi) // 2
-            tokens = self.count(self.text[starts[mid] : last.end])
-            if tokens <= self.overlap:
-                best, hi = (starts[mid], tokens), mid - 1
+            if approx_token_count(self.text[starts[mid] : last.end]) <= self.overlap:
+                best, hi = starts[mid], mid - 1
             else:
                 lo = mid + 1
-        return [_Unit(best[0], last.end, best[1])] if best else []
+        if best is None:
+            return []
+        tokens = self.count(self.text[best : last.end])
+        return [_Unit(best, last.end, tokens)] if tokens <= self.overlap * 2 else []
 
     def units(self, block: Block) -> list[_Unit]:
         if block.kind is BlockKind.TABLE:
             return self.fit(self.pieces(block.start, block.end, table=True))
-        tokens = self.count(block.text)
-        if tokens <= self.max:
-            return [_Unit(block.start, block.end, tokens)]
+        if approx_token_count(block.text) <= 3 * self.max:  # else clearly too long: skip a count
+            tokens = self.count(block.text)
+            if tokens <= self.max:
+                return [_Unit(block.start, block.end, tokens)]
         return self.fit(self.pieces(block.start, block.end, table=False))
 
     def pieces(self, start: int, end: int, table: bool) -> list[tuple[int, int]]:
@@ -269,10 +273,18 @@ def chunk_document(
     count = count_tokens or approx_token_count
     drafts = _Chunker(doc, count, max_tokens, overlap_tokens).run(doc.blocks)
     drafts = _merge_tiny_tails(drafts, max_tokens, count, doc.text)
+    exact = [
+        (d, d.tokens if len(d.units) == 1 else count(doc.text[d.start : d.end])) for d in drafts
+    ]
+    return _to_chunks(doc, exact, doc_id, collection)
+
+
+def _to_chunks(
+    doc: ParsedDocument, drafts: list[tuple[_Draft, int]], doc_id: str, collection: str
+) -> list[Chunk]:
     starts, ends, rects = _line_index(doc)
     chunks: list[Chunk] = []
-    for ordinal, draft in enumerate(drafts):
-        text = doc.text[draft.start : draft.end]
+    for ordinal, (draft, tokens) in enumerate(drafts):
         chunk_rects: list[Rect] = []
         i = bisect_right(ends, draft.start)
         while i < len(starts) and starts[i] < draft.end:
@@ -287,10 +299,10 @@ def chunk_document(
                 page=draft.page,
                 char_start=draft.start,
                 char_end=draft.end,
-                text=text,
+                text=doc.text[draft.start : draft.end],
                 heading=" > ".join(draft.path),
                 rects=chunk_rects,
-                n_tokens=draft.tokens if len(draft.units) == 1 else count(text),
+                n_tokens=tokens,
             )
         )
     return chunks
