@@ -391,6 +391,27 @@ def test_pull_reports_progress_speed_and_eta() -> None:
         ]
 
 
+def test_rate_meter_uses_a_sliding_window() -> None:
+    from qwen_desk.core.llm.rates import PullRateMeter
+
+    meter = PullRateMeter(window_s=3.0)
+
+    def feed(t: float, done: int) -> PullProgress:
+        return meter.update(PullProgress("pulling x", "sha256:x", done, 1_000_000_000), now=t)
+
+    first = feed(0.0, 400_000_000)  # resumed: 400 MB were already there
+    assert first.bytes_per_s is None and first.eta_s is None
+    feed(1.0, 410_000_000)
+    p = feed(2.0, 420_000_000)
+    assert p.bytes_per_s == pytest.approx(10e6)  # not 210 MB/s
+    assert p.eta_s == pytest.approx(58.0)
+    for t in range(3, 10):
+        p = feed(float(t), 420_000_000 + (t - 2) * 50_000_000)  # the link got faster
+    assert p.bytes_per_s == pytest.approx(50e6)  # the old, slow seconds left the window
+    assert p.eta_s == pytest.approx((1e9 - 770e6) / 50e6)
+    assert meter.update(PullProgress("verifying sha256 digest")).bytes_per_s is None
+
+
 def test_cancelled_pull_closes_the_connection_and_resumes() -> None:
     with pull_server(20e6, [200_000_000, 1_000]) as server:
 
