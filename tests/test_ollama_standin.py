@@ -20,13 +20,11 @@ import pytest
 
 from qwen_desk.core.prompts import user_message
 from qwen_desk.core.types import Hit
-from tests.support.ollama_standin import (
-    OllamaStandIn,
-    StandInModel,
+from tests.support.ollama_standin import OllamaStandIn, StandInModel, free_port
+from tests.support.standin_answers import (
     approx_tokens,
     default_answer,
     find_sources,
-    free_port,
     split_pieces,
 )
 
