@@ -192,15 +192,22 @@ def corpus_pdf(corpus: Path, name: str, password: str | None = None) -> ParsedDo
     [
         # consecutive lines of one column must stay together (line-by-line interleaving of
         # two columns would put a line of the other column between them), and page 1's left
-        # column comes before its right column
+        # column comes before its right column; hyphenated line ends are joined, ligatures
+        # ("ﬁ") expanded
         (
             "pdfjs__tracemonkey.pdf",
-            ["Dynamic languages such as JavaScript are more difﬁcult to com-", "pile than"],
+            [
+                "to compile than statically typed ones. Since no concrete type information",
+                "is available",
+            ],
             "Compilers for statically typed languages",
         ),
         (
             "unstructured__multi-column.pdf",
-            ["Open-domain question answering relies on ef-", "ﬁcient passage retrieval"],
+            [
+                "question answering relies on efficient passage retrieval to select candidate",
+                "contexts",
+            ],
             "Retrieval in open-domain QA is usually",
         ),
         (

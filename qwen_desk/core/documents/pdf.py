@@ -54,6 +54,8 @@ _RULES = re.compile(rb"\sre\s|\sl\s")
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 _JUNK_TITLE = re.compile(r"(?i)^(untitled|microsoft word|document\d*|\W*)$|\.(docx?|pdf|indd|rtf)$")
 SOFT_HYPHEN = "\u00ad"
+_HYPHENATED = re.compile(r"[a-z]{2}[-\u00ad]$")  # a word broken at the end of a line
+_LOWER = re.compile(r"[a-z]")
 
 
 @dataclass
@@ -199,11 +201,8 @@ def _read_page(page: Any, budget: _TableBudget) -> _Page:
     import pymupdf
 
     rect = page.rect
-    flags = (
-        pymupdf.TEXT_PRESERVE_WHITESPACE
-        | pymupdf.TEXT_PRESERVE_LIGATURES
-        | pymupdf.TEXT_MEDIABOX_CLIP
-    )
+    # no TEXT_PRESERVE_LIGATURES: "ﬁ" comes out as "fi", which search and embeddings want
+    flags = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
     data = page.get_textpage(flags=flags).extractDICT()
     regions: list[_Region] = []
     directions: Counter[tuple[int, int]] = Counter()
@@ -423,6 +422,13 @@ def _emit(builder: TextBuilder, region: _Region, page: int) -> None:
     for i, line in enumerate(region.lines):
         if i:
             sep = _line_separator(region.lines[i - 1], line)
+            if not region.table and _HYPHENATED.search(parts[-1]) and _LOWER.match(line.text):
+                # "com-" + "pile" -> "compile": the hyphen leaves the text and its line's span
+                parts[-1] = parts[-1][:-1]
+                start, end, rect = spans[-1]
+                spans[-1] = (start, end - 1, rect)
+                pos -= 1
+                sep = ""
             parts.append(sep)
             pos += len(sep)
         parts.append(line.text)
