@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from qwen_desk.core.errors import DocumentError, ParserCrashed, ParseTimeout, QwenDeskError
-from qwen_desk.core.types import ParsedDocument
+from qwen_desk.core.types import Block, BlockKind, LineSpan, ParsedDocument
 
 TEST_HOOKS_ENV = "QWEN_DESK_PARSER_TEST_HOOKS"
 DEFAULT_TIMEOUT_S = 120.0
@@ -64,7 +64,7 @@ def _handle(op: str, args: tuple[Any, ...]) -> Any:
     if op == "parse":
         from qwen_desk.core.documents import parse_document
 
-        return parse_document(*args)
+        return pack_document(parse_document(*args))
     if op == "render":
         return _render_page(*args)
     if op == "ping":
@@ -98,6 +98,65 @@ def _render_page(
         doc.close()
 
 
+def pack_document(doc: ParsedDocument) -> tuple[Any, ...]:
+    """A ParsedDocument as plain tuples: ~3x faster to pickle, and block texts are not sent twice
+    (each is a slice of ``doc.text``)."""
+    blocks = [
+        (
+            b.kind.value,
+            b.page,
+            b.start,
+            b.end,
+            b.level,
+            b.heading_path,
+            [(line.start, line.end, line.rect) for line in b.lines],
+        )
+        for b in doc.blocks
+    ]
+    return (
+        doc.path,
+        doc.kind,
+        doc.title,
+        doc.text,
+        blocks,
+        doc.page_count,
+        doc.scanned_pages,
+        doc.page_sizes,
+        doc.encoding,
+        doc.warnings,
+    )
+
+
+def unpack_document(data: tuple[Any, ...]) -> ParsedDocument:
+    """The inverse of ``pack_document``."""
+    path, kind, title, text, blocks, page_count, scanned, sizes, encoding, warnings = data
+    kinds = {k.value: k for k in BlockKind}
+    return ParsedDocument(
+        path=path,
+        kind=kind,
+        title=title,
+        text=text,
+        blocks=[
+            Block(
+                text=text[start:end],
+                kind=kinds[kind_value],
+                page=page,
+                start=start,
+                end=end,
+                level=level,
+                heading_path=heading_path,
+                lines=[LineSpan(a, b, rect) for a, b, rect in lines],
+            )
+            for kind_value, page, start, end, level, heading_path, lines in blocks
+        ],
+        page_count=page_count,
+        scanned_pages=scanned,
+        page_sizes=sizes,
+        encoding=encoding,
+        warnings=warnings,
+    )
+
+
 class ParserProcess:
     """A persistent spawn-context child process reused across files; restarted after a crash or
     timeout. Thread-safe (a lock: one request at a time)."""
@@ -115,7 +174,7 @@ class ParserProcess:
         self, path: str | Path, password: str | None = None, timeout_s: float | None = None
     ) -> ParsedDocument:
         """Parse ``path`` in the child: DocumentError subclasses, ParseTimeout, ParserCrashed."""
-        return self.request("parse", (str(path), password), timeout_s)
+        return unpack_document(self.request("parse", (str(path), password), timeout_s))
 
     def render_page(
         self, path: str | Path, page: int, zoom: float = 2.0, password: str | None = None
