@@ -291,3 +291,15 @@ def test_corpus_parse_speed(corpus: Path) -> None:
         rate = doc.page_count / (time.perf_counter() - started)
         print(f"{name}: {doc.page_count} pages, {rate:.0f} pages/s")
         assert rate > 30
+
+
+def test_running_headers_in_a_large_font_are_not_headings(tmp_path: Path) -> None:
+    pdf = pymupdf.open()
+    for n in range(6):
+        page = pdf.new_page()
+        page.insert_text((72, 50), f"Annual Review page {n + 1}", fontsize=16)
+        page.insert_text((72, 120), f"Body text of page {n + 1} in the usual size.", fontsize=10)
+    page.insert_text((72, 200), "Closing Remarks", fontsize=16)
+    pdf.save(tmp_path / "running.pdf")
+    doc = parse_document(tmp_path / "running.pdf")
+    assert [b.text for b in doc.blocks if b.kind is BlockKind.HEADING] == ["Closing Remarks"]

@@ -10,7 +10,13 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from qwen_desk.core.documents.sandbox import TEST_HOOKS_ENV, ParserProcess, parse_in_child
+from qwen_desk.core.documents.sandbox import (
+    TEST_HOOKS_ENV,
+    ParserProcess,
+    pack_document,
+    parse_in_child,
+    unpack_document,
+)
 from qwen_desk.core.errors import EmptyFile, ParserCrashed, ParseTimeout, WrongPassword
 
 
@@ -109,6 +115,19 @@ def test_render_page_and_thread_safety(parser: ParserProcess, pdf_files: dict[st
     for t in threads:
         t.join(60)
     assert results == [3, 3, 3, 3]
+
+
+def test_wire_format_round_trips(tmp_path: Path) -> None:
+    from qwen_desk.core.documents import parse_document
+
+    pdf = pymupdf.open()
+    page = pdf.new_page()
+    page.insert_text((72, 72), "Big Title", fontsize=24)
+    page.insert_text((72, 120), "Body line one.\nBody line two.", fontsize=10)
+    pdf.save(tmp_path / "doc.pdf")
+    doc = parse_document(tmp_path / "doc.pdf")
+    assert doc.blocks[0].kind.value == "heading" and doc.blocks[1].lines
+    assert unpack_document(pack_document(doc)) == doc
 
 
 def test_parse_in_child_one_shot(pdf_files: dict[str, Path]) -> None:

@@ -56,6 +56,7 @@ _JUNK_TITLE = re.compile(r"(?i)^(untitled|microsoft word|document\d*|\W*)$|\.(do
 SOFT_HYPHEN = "\u00ad"
 _HYPHENATED = re.compile(r"[a-z]{2}[-\u00ad]$")  # a word broken at the end of a line
 _LOWER = re.compile(r"[a-z]")
+_DIGITS = re.compile(r"\d+")
 
 
 @dataclass
@@ -412,7 +413,8 @@ def _mark_headings(pages: list[_Page]) -> None:
 
 
 def _plain(region: _Region) -> str:
-    return " ".join(line.text for line in region.lines)
+    """A region's text with numbers blanked: running headers differ only by page number."""
+    return _DIGITS.sub("#", " ".join(line.text for line in region.lines))
 
 
 def _emit(builder: TextBuilder, region: _Region, page: int) -> None:
