@@ -55,7 +55,9 @@ def test_token_estimate_is_conservative_and_documented() -> None:
     assert estimate_tokens("核电厂") == 3  # one per CJK character
     assert estimate_tokens("abcdef") == 2  # len / 3
     assert estimate_tokens("2024") == 4  # digits one each
-    assert estimate_tokens("é") == 1
+    assert estimate_tokens("é") == 2
+    assert estimate_tokens("a, b.") == 4  # 2 punctuation + 2 letters (1) + 1 space (1)
+    assert estimate_tokens("привет") == 18  # other scripts: 3 per character (worst case)
     # English prose: above the ~len/4 a BPE tokenizer gives
     assert estimate_tokens(EN_TEXT) >= len(EN_TEXT) / 4
 

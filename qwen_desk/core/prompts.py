@@ -13,11 +13,16 @@ only the newest user message is new. The language of the system prompt is fixed 
 conversation's first question (switching it would throw the cache away); the prompt tells the
 model to answer in the language of each question.
 
-Budget: ``estimate_tokens`` over-counts on purpose (CJK and other non-ASCII characters 1 token
-each, ASCII digits 1 each since Qwen splits numbers per digit, other ASCII ``ceil(len / 3)``;
-Qwen2.5's tokenizer averages ~1.4 Chinese characters and ~4 English characters per token), plus
-``MESSAGE_OVERHEAD`` tokens per message for the chat template (``<|im_start|>role\\n ...
-<|im_end|>\\n`` is 5) and ``REPLY_PRIMING`` for the assistant header the template appends.
+Budget: ``estimate_tokens`` over-counts on purpose. Per character: CJK (Han, kana, hangul, CJK
+and full-width punctuation) 1 token, Latin-1/Latin Extended letters 2, any other non-ASCII
+character 3 (a byte-level BPE token per UTF-8 byte, the worst case), ASCII digits 1 (Qwen splits
+numbers per digit), ASCII punctuation and symbols 1; ASCII letters 1 per 3, spaces 1 per 4.
+Checked against the real Qwen2.5 BPE by ``bench/token_estimate.py`` on 760 slices of the corpus:
+never under on Chinese or English text (estimate / real >= 1.0, median 1.46); the only under-counts
+are ASCII text in rare languages (Maori, Quechua, Pular: down to 0.75), which the safety margin
+and ``truncate: false`` (the daemon refuses rather than cuts) cover. Each message adds
+``MESSAGE_OVERHEAD`` tokens for the chat template (``<|im_start|>role\\n ... <|im_end|>\\n`` is
+5) and the reply adds ``REPLY_PRIMING`` for the assistant header the template appends.
 ``system + history + sources + question + num_predict + safety margin <= num_ctx`` always holds,
 or ``ContextOverflow`` is raised. What does not fit is trimmed in this order:
 1. sources, lowest-ranked first, down to ``keep_sources`` (2);
@@ -44,9 +49,13 @@ REPLY_PRIMING = 4  # "<|im_start|>assistant\n" appended after the last message
 MIN_SAFETY_MARGIN = 64
 KEEP_SOURCES = 2
 
-_CJK_RE = re.compile(
-    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]"
+_CJK_LETTERS = (
+    "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
 )
+_CJK_RE = re.compile(f"[{_CJK_LETTERS}]")  # Han, kana, hangul: what makes a question Chinese
+_CJK_TOKEN_RE = re.compile(f"[{_CJK_LETTERS}\u3000-\u303f\uff00-\uffef]")  # + CJK punctuation
+_LATIN_EXT_RE = re.compile("[\u0080-\u024f]")
+_ASCII_LETTER_RE = re.compile("[A-Za-z]")
 _LATIN_WORD_RE = re.compile(r"[A-Za-z]+")
 _DIGIT_RE = re.compile(r"[0-9]")
 
@@ -115,10 +124,25 @@ def detect_language(text: str) -> str:
 
 def estimate_tokens(text: str) -> int:
     """A deliberately high token count for Qwen2.5 (see the module docstring for the numbers)."""
-    ascii_part = text.encode("ascii", "ignore")
-    non_ascii = len(text) - len(ascii_part)
+    if not text:
+        return 0
+    cjk = len(_CJK_TOKEN_RE.findall(text))
+    latin = len(_LATIN_EXT_RE.findall(text))
+    ascii_text = text.encode("ascii", "ignore")
+    other = len(text) - len(ascii_text) - cjk - latin
     digits = len(_DIGIT_RE.findall(text))
-    return non_ascii + digits + math.ceil((len(ascii_part) - digits) / 3)
+    letters = len(_ASCII_LETTER_RE.findall(text))
+    spaces = ascii_text.count(b" ")
+    symbols = len(ascii_text) - digits - letters - spaces
+    return (
+        cjk
+        + 2 * latin
+        + 3 * other
+        + digits
+        + symbols
+        + math.ceil(letters / 3)
+        + math.ceil(spaces / 4)
+    )
 
 
 def message_tokens(message: ChatMessage) -> int:
