@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -96,10 +97,27 @@ def build(argv: Sequence[str] = ()) -> Desk:
     return Desk(app, window, services, translators, theme)
 
 
+def wait_first_paint(desk: Desk, timeout_s: float = 3.0) -> None:
+    """Process Qt events until the window has painted, before asyncio tasks may start.
+
+    Controllers schedule their first asyncio work (e.g. the Ollama health check, which imports
+    the HTTP client) for when the loop runs: starting the loop after the first paint keeps all
+    of that off the path to a visible window.
+    """
+    from PySide6.QtCore import QEventLoop
+
+    deadline = time.monotonic() + timeout_s
+    while not desk.window.painted and time.monotonic() < deadline:
+        desk.app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        if not desk.window.painted:
+            time.sleep(0.002)
+
+
 def run(desk: Desk) -> int:
     """Run the qasync event loop until the last window closes; then close the services."""
     import qasync
 
+    wait_first_paint(desk)
     loop = qasync.QEventLoop(desk.app)
     asyncio.set_event_loop(loop)
     # qasync does not install these: without them an abandoned ``async for`` over an HTTP

@@ -1,4 +1,5 @@
-"""Start-up: the window paints before any heavy back-end library is imported."""
+"""Start-up: the window paints before any heavy back-end library is imported, and an empty
+knowledge base (first run) does not load LanceDB or the embedding model at all."""
 
 from __future__ import annotations
 
@@ -13,14 +14,20 @@ pytestmark = pytest.mark.gui
 
 CHILD = r"""
 import json, sys
+from PySide6.QtCore import QTimer
 from qwen_desk.app import build, heavy_modules_loaded
 desk = build([])
 out = {}
 def painted():
     out["heavy_at_first_paint"] = heavy_modules_loaded()
     out["title"] = desk.window.windowTitle()
+def idle():
+    out["knowledge_ready"] = desk.window.knowledge.ready
+    out["heavy_when_idle"] = heavy_modules_loaded()
     desk.app.quit()
 desk.window.sig_first_paint.connect(painted)
+desk.window.knowledge.sig_ready.connect(lambda: QTimer.singleShot(1500, idle))
+QTimer.singleShot(60000, idle)
 desk.app.exec()
 desk.services.close()
 print(json.dumps(out))
@@ -36,3 +43,5 @@ def test_first_paint_imports_no_heavy_module(qwen_desk_home) -> None:
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["title"] == "Qwen Desk"
     assert report["heavy_at_first_paint"] == []
+    assert report["knowledge_ready"] is True
+    assert report["heavy_when_idle"] == []  # first run: nothing to list, nothing loaded

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Qt, Signal
 
 from qwen_desk.controllers.background import BackgroundRunner
+from qwen_desk.controllers.services import store_exists
 from qwen_desk.controllers.ui_state import ui_state
 from qwen_desk.core.errors import QwenDeskError
 from qwen_desk.core.types import CollectionInfo, DocumentRecord, Hit, IngestEvent, IngestState
@@ -127,6 +128,8 @@ class KnowledgeController(QObject):
         collection = self._current
 
         def load() -> _Loaded:
+            if not store_exists(kb):  # first run: do not import LanceDB just to list nothing
+                return [CollectionInfo(DEFAULT_COLLECTION, 0.0)], collection, DEFAULT_COLLECTION, []
             infos = list(kb.store.list_collections())
             names = {c.name for c in infos}
             target = collection if collection in names else _fallback(infos)
@@ -166,6 +169,10 @@ class KnowledgeController(QObject):
         self.refresh()
 
     # --- ingestion -----------------------------------------------------------------------------
+
+    def prepare_for_files(self) -> None:
+        """Files are about to come (a drag entered, a file dialog opened): load the model now."""
+        self._services.warm_embedder()
 
     def add_paths(
         self, paths: Iterable[str | os.PathLike[str]], password: str | None = None
@@ -228,7 +235,7 @@ class KnowledgeController(QObject):
 
     def _schedule_counts_refresh(self) -> None:
         kb = self._kb
-        if kb is None:
+        if kb is None or not store_exists(kb):
             return
         self._runner.submit(
             lambda: list(kb.store.list_collections()),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -83,6 +84,7 @@ class AppServices(QObject):
         self._rag: Any = None
         self._knowledge_error: QwenDeskError | None = None
         self._opening = False
+        self._warming = False
         self._closed = False
 
     # --- settings ------------------------------------------------------------------------------
@@ -191,6 +193,7 @@ class AppServices(QObject):
     def reopen_knowledge(self) -> None:
         """Close the knowledge base and open it again with the current settings."""
         old, self._knowledge, self._rag = self._knowledge, None, None
+        self._warming = False
         if old is not None:
             self._runner.submit(old.close)
         self.start_knowledge()
@@ -226,9 +229,31 @@ class AppServices(QObject):
             return
         self._knowledge = kb
         self.sig_knowledge_ready.emit()
-        # Resume what a previous run left queued, then warm the model so that the first
-        # question or file does not wait for the import of sentence-transformers.
-        self._runner.submit(_warm_up, kb, on_done=lambda _: self.sig_embedder_loaded.emit())
+        # Resume what a previous run left queued; load the model now only if there is
+        # something to search or index (an empty knowledge base stays light: ~100 MB instead
+        # of ~500 MB with torch), else when the user starts adding files (``warm_embedder``).
+        self._runner.submit(_resume, kb, on_done=self._on_resumed)
+
+    def _on_resumed(self, needs_model: bool) -> None:
+        if needs_model:
+            self.warm_embedder()
+
+    def warm_embedder(self) -> None:
+        """Load the embedding model in the background now (idempotent), e.g. when files are
+        dragged over the window, so that indexing and the first question do not wait for it."""
+        kb = self._knowledge
+        if kb is None or self._warming or self._closed:
+            return
+        self._warming = True
+        self._runner.submit(
+            kb.embedder.load,
+            on_done=lambda _: self.sig_embedder_loaded.emit(),
+            on_error=self._on_warm_failed,
+        )
+
+    def _on_warm_failed(self, exc: BaseException) -> None:
+        self._warming = False
+        log.warning("loading the embedding model failed: %s", exc)
 
     def _on_failed(self, exc: BaseException) -> None:
         self._opening = False
@@ -263,6 +288,10 @@ def _open_knowledge(settings: Settings, embedder: Any = None) -> KnowledgeBase:
     from qwen_desk.core.knowledge import DEFAULT_COLLECTION, KnowledgeBase
 
     kb = KnowledgeBase(settings, embedder=embedder)
+    if not store_exists(kb):
+        # First run: nothing to list yet. LanceDB (~150 MB resident) is imported when the
+        # first file or collection is added, not while the app sits empty.
+        return kb
     try:
         with kb.write_lock:
             kb.store.ensure_collection(DEFAULT_COLLECTION)
@@ -272,7 +301,16 @@ def _open_knowledge(settings: Settings, embedder: Any = None) -> KnowledgeBase:
     return kb
 
 
-def _warm_up(kb: KnowledgeBase) -> None:
-    """Worker thread: resume the ingestion queue and load the embedding model's weights."""
-    kb.ingest.start()
-    kb.embedder.load()
+def store_exists(kb: KnowledgeBase) -> bool:
+    """The knowledge base folder holds data (False on a first run)."""
+    root = Path(kb.root)
+    return root.is_dir() and any(root.iterdir())
+
+
+def _resume(kb: KnowledgeBase) -> bool:
+    """Worker thread: resume the ingestion queue; True when the model will be needed soon."""
+    ingest = kb.ingest
+    ingest.start()
+    if ingest.pending():
+        return True
+    return store_exists(kb) and any(info.n_documents for info in kb.store.list_collections())

@@ -25,6 +25,8 @@ class DropOverlay(QWidget):
 
     sig_dropped = Signal(list)
     """The local paths (files and folders) dropped on the window."""
+    sig_revealed = Signal()
+    """Files are being dragged over the window (the highlight just appeared)."""
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
@@ -57,6 +59,7 @@ class DropOverlay(QWidget):
             self.setGeometry(parent.rect())
         self.raise_()
         self.show()
+        self.sig_revealed.emit()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if local_paths(event.mimeData()):

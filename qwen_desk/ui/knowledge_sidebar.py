@@ -225,6 +225,7 @@ class KnowledgeSidebar(QWidget):
         self._show_file_dialog(dialog)
 
     def _show_file_dialog(self, dialog: QFileDialog) -> None:
+        self.controller.prepare_for_files()
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.file_dialog = dialog
         dialog.open()

@@ -158,10 +158,9 @@ class MainWindow(QMainWindow):
         if self.source_viewer is not None:
             self.main_splitter.addWidget(self.source_viewer)
             self.source_viewer.hide()
-        ollama_panel = self._widget("qwen_desk.ui.ollama_panel", "OllamaPanel", None, self.ollama)
-        self.ollama_panel = ollama_panel
-        if ollama_panel is not None and hasattr(self.chat_panel, "add_banner"):
-            self.chat_panel.add_banner(ollama_panel)
+        # The Ollama panel asks the back-end for its host, which imports the ollama client
+        # (~0.5 s with httpx and pydantic): it is built after the first paint.
+        self.ollama_panel: Any = None
         self.main_splitter.setStretchFactor(0, 0)
         self.main_splitter.setStretchFactor(1, 1)
         if self.main_splitter.count() > 2:
@@ -240,6 +239,8 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         k = self.knowledge
         self.drop_overlay.sig_dropped.connect(self.open_paths)
+        self.drop_overlay.sig_revealed.connect(k.prepare_for_files)
+        self.sig_first_paint.connect(self._build_after_first_paint)
         k.sig_current_collection_changed.connect(self._on_collection_changed)
         k.sig_progress.connect(self.status.set_ingest_progress)
         k.sig_error.connect(self.knowledge_sidebar.show_error)
@@ -254,6 +255,19 @@ class MainWindow(QMainWindow):
         if ollama is not None:
             _connect_if(ollama, "sig_state_changed", self._on_ollama_state)
             _connect_if(ollama, "sig_loaded_models", self.status.set_loaded_models)
+
+    def _build_after_first_paint(self) -> None:
+        if self.ollama_panel is not None:
+            return
+        panel = self._widget("qwen_desk.ui.ollama_panel", "OllamaPanel", None, self.ollama)
+        self.ollama_panel = panel
+        if panel is not None and hasattr(self.chat_panel, "add_banner"):
+            self.chat_panel.add_banner(panel)
+
+    @property
+    def painted(self) -> bool:
+        """The window has been painted at least once."""
+        return self._painted
 
     # --- slots for the rest of the app ---------------------------------------------------------
 
