@@ -1,13 +1,14 @@
 """Benchmark: cold start of the desktop app to its first painted window, and its idle memory.
 
 Starts N fresh processes (default 5), each running the real composition root
-(``qwen_desk.app.build`` and ``run``: the qasync loop, as the installed app) with a fresh ``QWEN_DESK_HOME`` and the offscreen platform. Inside the
-child, the time from process start (the kernel's start time of the process, from /proc) to the
-window's first paint is measured, with the heavy modules already imported at that moment; the
-parent also measures wall time from spawning to the child's report. The child then stays idle
-until the knowledge base has opened (no document yet) and reports its RSS. Prints JSON with the
-medians; targets: first paint <= 1.0 s, none of torch, sentence_transformers, lancedb,
-pymupdf/fitz imported at first paint, idle RSS before the first document <= 200 MB.
+(``qwen_desk.app.build`` and ``run``: the qasync loop, as in the installed app) with a fresh
+``QWEN_DESK_HOME`` and the offscreen platform. Inside the child, the time from process start
+(the kernel's start time of the process) to the window's first paint is measured, with the heavy
+modules already imported at that moment; the parent also measures wall time from spawning to
+the child's report. The child then stays idle until the knowledge base has opened (no document
+yet) and reports its RSS. Prints JSON with the medians; targets: first paint <= 1.0 s, none of
+torch, sentence_transformers, lancedb, pymupdf/fitz imported at first paint, idle RSS before
+the first document <= 200 MB.
 
     .venv/bin/python bench/startup.py [--runs 5] [--idle-s 8]
 """
