@@ -84,7 +84,8 @@ def test_generated_docx_structure(tmp_path: Path) -> None:
     assert "Kept inserted" in doc.text and "deleted" not in doc.text
     assert by_text["Outlook"].page == 2 and by_text["Results"].page == 1
     assert by_text["Outlook"].heading_path == ("Outlook",)
-    assert doc.page_count == 2
+    assert by_text["Second section body."].page == 3  # a new section starts a new page
+    assert doc.page_count == 3
     headers = [b.text for b in doc.blocks if b.kind is BlockKind.HEADER]
     footers = [b.text for b in doc.blocks if b.kind is BlockKind.FOOTER]
     assert headers == ["ACME Confidential"] and footers == ["Page footer text"]

@@ -9,8 +9,10 @@ paragraph. Tracked changes: insertions kept, deletions dropped. Footnotes, endno
 headers and footers (identical ones once) come after the body.
 
 Pages: Word stores no pages, only where it last broke them (``w:lastRenderedPageBreak``); those
-are counted when present, else explicit page breaks. Encrypted .docx files are OLE containers
-that cannot be decrypted offline: they raise PasswordRequired with a message saying so.
+are counted when present, else explicit page and section breaks. ``page_count`` is the larger of
+that count and the page count Word saved in docProps/app.xml. Block pages are approximate.
+Encrypted .docx files are OLE containers that cannot be decrypted offline: they raise
+PasswordRequired with a message saying so.
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ def parse_docx(path: str | Path, password: str | None = None) -> ParsedDocument:
                 [package.xml(x) for x in dict.fromkeys(parts) if x and package.has(x)], kind
             )
         core_title = _core_title(package)
+        saved_pages = _saved_page_count(package)
     builder = walker.builder
     if not builder.blocks:
         raise NoTextContent(f"No text could be extracted from {p.name}")
@@ -91,7 +94,7 @@ def parse_docx(path: str | Path, password: str | None = None) -> ParsedDocument:
         title=core_title or walker.title or p.stem,
         text=builder.text,
         blocks=builder.blocks,
-        page_count=walker.page,
+        page_count=max(walker.page, saved_pages),
         warnings=["Strict Open XML document"] if package.strict else [],
     )
 
@@ -141,6 +144,20 @@ def _int(value: str | None) -> int | None:
         return None
 
 
+def _saved_page_count(package: Package) -> int:
+    """The page count Word stored in docProps/app.xml when it last saved (0 when absent)."""
+    if not package.has("docProps/app.xml"):
+        return 0
+    try:
+        root = package.xml("docProps/app.xml")
+    except Exception:
+        return 0
+    pages = root.find(
+        "{http://schemas.openxmlformats.org/officeDocument/2006/extended-properties}Pages"
+    )
+    return _int(pages.text if pages is not None else None) or 0
+
+
 def _core_title(package: Package) -> str:
     if not package.has("docProps/core.xml"):
         return ""
@@ -170,6 +187,11 @@ class _Walker:
             tag = _local(child.tag)
             if tag == "p":
                 self.paragraph(child, kind)
+                section = child.find(f"{W}pPr/{W}sectPr")
+                if section is not None and not self.rendered_breaks:
+                    kind_el = section.find(f"{W}type")
+                    if kind_el is None or kind_el.get(f"{W}val") != "continuous":
+                        self.page += 1  # a section break starts a new page by default
             elif tag == "tbl":
                 self.table(child, kind)
             elif tag in ("sdt", "sdtContent", "customXml", "ins", "moveTo", "smartTag"):
