@@ -55,6 +55,7 @@ class ConversationList(QWidget):
         self.view = QListView(self)
         self.view.setModel(chat.conversations)
         self.view.setUniformItemSizes(True)
+        self.view.setSpacing(3)
         self.view.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._menu)

@@ -68,7 +68,7 @@ class PullDialog(QDialog):
         self.bar = QProgressBar(self)
         self.bar.setRange(0, 1000)
         self.bar.setValue(0)
-        self.bar.setTextVisible(True)
+        self.bar.setTextVisible(False)  # the percentage is in the detail line
         layout.addWidget(self.bar)
         self.detail = QLabel(self)
         layout.addWidget(self.detail)
@@ -131,9 +131,10 @@ class PullDialog(QDialog):
             self.bar.setValue(int(fraction * 1000))
             self.bar.setFormat(f"{fraction * 100:.0f}%")
             parts = [
+                f"{fraction * 100:.0f}%",
                 self.tr("%1 of %2")
                 .replace("%1", format_bytes(progress.completed))
-                .replace("%2", format_bytes(progress.total))
+                .replace("%2", format_bytes(progress.total)),
             ]
             if progress.bytes_per_s:
                 parts.append(self.tr("%1/s").replace("%1", format_bytes(progress.bytes_per_s)))

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QStackedWidget,
+    QStyle,
     QTextEdit,
     QVBoxLayout,
     QWidget,
@@ -79,9 +80,11 @@ class SourceViewer(QFrame):
         font.setBold(True)
         self.title.setFont(font)
         header.addWidget(self.title, 1)
-        self.close_button = QPushButton("✕", self)
+        self.close_button = QPushButton(self)
+        self.close_button.setIcon(
+            self.style().standardIcon(QStyle.StandardPixmap.SP_TitleBarCloseButton)
+        )
         self.close_button.setFlat(True)
-        self.close_button.setFixedWidth(28)
         self.close_button.clicked.connect(self.hide)
         header.addWidget(self.close_button)
         layout.addLayout(header)
@@ -105,6 +108,7 @@ class SourceViewer(QFrame):
         self.page_scroll = QScrollArea(self)
         self.page_scroll.setWidgetResizable(False)
         self.page_scroll.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self.page_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.page_label_image = QLabel(self.page_scroll)
         self.page_label_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.page_scroll.setWidget(self.page_label_image)
@@ -200,7 +204,10 @@ class SourceViewer(QFrame):
     def _fit_page(self) -> None:
         if self._image is None:
             return
-        width = max(200, self.page_scroll.viewport().width() - 4)
+        # fit the width left once the vertical scroll bar is shown (a page is taller than wide)
+        bar = self.page_scroll.verticalScrollBar().sizeHint().width()
+        frame = self.page_scroll.frameWidth() * 2
+        width = max(200, self.page_scroll.width() - bar - frame - 2)
         pixmap = QPixmap.fromImage(self._image)
         if pixmap.width() > width:
             pixmap = pixmap.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
