@@ -1,8 +1,9 @@
 """Core layer: structure-aware chunking of a parsed document into retrievable passages.
 
 Rules, in order of strength:
-- a chunk never spans two pages (it cites one page), never mixes body text with headers,
-  footers or notes, and a table is its own chunk (kept whole when it fits, else split by rows);
+- a chunk never spans two pages (it cites one page) and never mixes body text with headers,
+  footers or notes; a table stays whole when it fits (with the text around it when there is
+  room), else it starts a new chunk and is split between rows, without overlap;
 - a heading starts a new chunk, unless the chunk so far is tiny (a heading followed by a
   sub-heading stays with its first paragraph);
 - a paragraph that does not fit starts a new chunk when the current one is at least half full;
@@ -40,7 +41,6 @@ _GROUP = {
     BlockKind.FOOTER: "margin",
     BlockKind.FOOTNOTE: "note",
     BlockKind.ENDNOTE: "note",
-    BlockKind.TABLE: "table",
 }
 
 
@@ -103,20 +103,26 @@ class _Chunker:
         group = _GROUP.get(block.kind, "body")
         cur = self.current
         if cur is not None:
-            hard = block.page != cur.page or group != cur.group or group == "table"
+            hard = block.page != cur.page or group != cur.group
             heading = block.kind is BlockKind.HEADING and cur.tokens >= self.max // 4
             if hard or heading:
                 self.close()
         units = self.units(block)
         total = sum(u.tokens for u in units)
+        table = block.kind is BlockKind.TABLE
+        follow = None if table else block  # table rows get no overlap
         cur = self.current
-        if cur is not None and cur.tokens + total > self.max and cur.tokens >= self.max // 2:
-            self.close(continue_with=block)  # break at the paragraph boundary
+        if (
+            cur is not None
+            and cur.tokens + total > self.max
+            and (table or cur.tokens >= self.max // 2)
+        ):
+            self.close(continue_with=follow)  # a table that does not fit starts a chunk
         for unit in units:
             cur = self.current
             if cur is not None and cur.tokens + unit.tokens > self.max:
                 if cur.fresh:
-                    self.close(continue_with=block)
+                    self.close(continue_with=follow)
                     cur = self.current
                 if cur is not None and cur.tokens + unit.tokens > self.max:
                     cur = None  # the overlap and this unit do not fit together: no overlap
@@ -132,7 +138,7 @@ class _Chunker:
         if cur is None or not cur.fresh:
             return
         self.drafts.append(cur)
-        if continue_with is None or cur.group == "table" or not self.overlap:
+        if continue_with is None or not self.overlap:
             return
         tail = self.tail(cur)
         if tail:
