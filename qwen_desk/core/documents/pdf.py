@@ -206,21 +206,26 @@ def _read_page(page: Any, budget: _TableBudget) -> _Page:
     flags = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
     data = page.get_textpage(flags=flags).extractDICT()
     regions: list[_Region] = []
-    directions: Counter[tuple[int, int]] = Counter()
+    directions: dict[tuple[int, int], int] = {}
     for block in data["blocks"]:
         lines: list[_Line] = []
-        block_dirs: Counter[tuple[int, int]] = Counter()
+        block_dirs: dict[tuple[int, int], int] = {}
         for line in block.get("lines", ()):
             spans = line["spans"]
-            text = "".join(span["text"] for span in spans).strip()
+            if len(spans) == 1:
+                text, size = spans[0]["text"].strip(), spans[0]["size"]
+            else:
+                text = "".join(span["text"] for span in spans).strip()
+                size = max(spans, key=lambda span: len(span["text"]))["size"]
             if not text:
                 continue
-            size = max(spans, key=lambda span: len(span["text"]))["size"]
             lines.append(_Line(text, tuple(line["bbox"]), round(size * 2) / 2))
-            block_dirs[snap_direction(*line["dir"])] += len(text)
+            way = snap_direction(*line["dir"])
+            block_dirs[way] = block_dirs.get(way, 0) + len(text)
         if lines:
-            direction = block_dirs.most_common(1)[0][0]
-            directions.update(block_dirs)
+            for way, n in block_dirs.items():
+                directions[way] = directions.get(way, 0) + n
+            direction = max(block_dirs, key=block_dirs.__getitem__)
             regions.extend(_column_regions(lines, direction))
     if regions and _may_hold_table(page):
         if budget.left > 0:
@@ -229,7 +234,7 @@ def _read_page(page: Any, budget: _TableBudget) -> _Page:
             budget.spend(time.perf_counter() - started)
         else:
             budget.skipped += 1
-    direction = directions.most_common(1)[0][0] if directions else (1, 0)
+    direction = max(directions, key=directions.__getitem__) if directions else (1, 0)
     regions = _in_reading_order(regions, direction)
     scanned = sum(r.n_chars for r in regions) <= SCANNED_MAX_CHARS and bool(page.get_images())
     return _Page(
@@ -239,6 +244,12 @@ def _read_page(page: Any, budget: _TableBudget) -> _Page:
 
 def _column_regions(lines: list[_Line], direction: tuple[int, int]) -> list[_Region]:
     """One region per column: MuPDF sometimes puts lines of side-by-side columns in one block."""
+    if len(lines) < 4:  # two columns need at least two lines each
+        return [
+            _Region(
+                lines, _union(line.rect for line in lines), _dominant(lines), direction=direction
+            )
+        ]
     groups = split_columns([to_text_frame(line.rect, direction) for line in lines])
     if sum(1 for group in groups if len(group) > 1) < 2:  # a label and its value, "1." "Intro"
         groups = [list(range(len(lines)))]
@@ -259,15 +270,21 @@ def _in_reading_order(regions: list[_Region], direction: tuple[int, int]) -> lis
 
 
 def _union(rects: Any) -> Rect:
+    rects = list(rects)
+    if len(rects) == 1:
+        return rects[0]
     x0s, y0s, x1s, y1s = zip(*rects, strict=True)
     return (min(x0s), min(y0s), max(x1s), max(y1s))
 
 
 def _dominant(lines: list[_Line]) -> float:
-    sizes: Counter[float] = Counter()
+    """The font size carrying most of the characters."""
+    if len(lines) == 1:
+        return lines[0].size
+    sizes: dict[float, int] = {}
     for line in lines:
-        sizes[line.size] += len(line.text)
-    return sizes.most_common(1)[0][0]
+        sizes[line.size] = sizes.get(line.size, 0) + len(line.text)
+    return max(sizes, key=sizes.__getitem__)
 
 
 # --- tables ------------------------------------------------------------------------------------
