@@ -324,3 +324,96 @@ def test_remove_and_reindex(kb: KnowledgeBase, rec: Recorder, tmp_path: Path) ->
 
 def _status(record) -> str:  # type: ignore[no-untyped-def]
     return getattr(record.status, "value", record.status)
+
+
+def test_new_embedder_is_refused_then_everything_is_reindexed(tmp_path: Path) -> None:
+    from qwen_desk.core.embedding import Embedder
+    from qwen_desk.core.errors import EmbedderMismatch
+
+    first = KnowledgeBase(Settings(), embedder=shared_embedder())
+    rec = Recorder()
+    first.ingest.subscribe(rec)
+    md = make_md(tmp_path / "volcano.md", "Volcanoes", ["Basalt lava flows are runny."])
+    (ready,) = rec.wait(first.ingest.add_paths([md], C))
+    first.close()
+
+    # The same weights in another folder count as another model (another id).
+    other_dir = tmp_path / "other-model"
+    source = shared_embedder().path
+    for item in source.rglob("*"):
+        target = other_dir / item.relative_to(source)
+        if item.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(item)
+    other = Embedder(other_dir)
+    assert other.model_id != shared_embedder().model_id
+
+    second = KnowledgeBase(Settings(), embedder=other)
+    try:
+        with pytest.raises(EmbedderMismatch):
+            _ = second.store
+        rec2 = Recorder()
+        second.ingest.subscribe(rec2)
+        jobs = second.reindex_all_for_new_embedder()
+        assert len(jobs) == 1
+        (again,) = rec2.wait(jobs)
+        assert again.state is IngestState.READY and again.doc_id == ready.doc_id
+        (record,) = second.store.list_documents(C)
+        assert record.embed_model == other.model_id
+        assert second.search("runny lava", C, k=1)[0].doc_id == ready.doc_id
+        assert second.reindex_all_for_new_embedder() == []  # nothing stale is left
+    finally:
+        second.close()
+
+
+# --- the real-world corpus -----------------------------------------------------------------------
+
+
+@pytest.mark.corpus
+def test_corpus_folder_with_corrupt_and_encrypted_files(
+    kb: KnowledgeBase, rec: Recorder, corpus: Path, tmp_path: Path
+) -> None:
+    picks = {
+        "pdf/pdfplumber__issue-336-example-zh.pdf": "ready",
+        "docx/unstructured__docx-tables.docx": "ready",
+        "pdf/pdfjs__poppler-742-0-fuzzed.pdf": "corrupt_file",
+        "pdf/pdfplumber__empty.pdf": "empty_file",
+        "docx/tika__testWORD_truncated.docx": "corrupt_file",
+        "pdf/pysamples__libreoffice-writer-password.pdf": "password_required",
+    }
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    for rel in picks:  # links, not copies: the corpus stays where it is
+        (folder / Path(rel).name).symlink_to(corpus / rel)
+    (folder / "notes.xlsx").symlink_to(corpus / "pdf" / "MANIFEST.tsv")
+    ids = kb.ingest.add_paths([folder], C)
+    events = {Path(e.path).name: e for e in rec.wait(ids, timeout=240)}
+    assert events.pop("MANIFEST.tsv").state is IngestState.SKIPPED  # resolved link target
+    outcome = {name: (e.error.code if e.error else e.state.value) for name, e in events.items()}
+    assert outcome == {Path(rel).name: want for rel, want in picks.items()}
+    encrypted = corpus / "pdf/pysamples__libreoffice-writer-password.pdf"
+    (opened,) = rec.wait(kb.ingest.add_paths([encrypted], C, password="openpassword"))
+    assert opened.state is IngestState.READY
+    hits = kb.search("土地利用", C, k=3)
+    assert hits and hits[0].path.endswith("issue-336-example-zh.pdf")
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_huge_pdf_streams_with_progress_and_cancels(
+    kb: KnowledgeBase, rec: Recorder, corpus: Path
+) -> None:
+    huge = corpus / "pdf" / "unstructured__DA-619p.pdf"
+    (job,) = kb.ingest.add_paths([huge], C)
+    progress = rec.wait_for(
+        lambda e: e.job_id == job and e.state is IngestState.EMBEDDING and e.done > 0, 180
+    )
+    assert progress.pages == 619 and progress.total > 1000
+    asked = time.monotonic()
+    kb.ingest.cancel(job)
+    (final,) = rec.wait([job], timeout=60)
+    assert final.state is IngestState.CANCELLED
+    assert time.monotonic() - asked < 30  # stops after the current batch, not at the end
+    assert kb.store.get_document(C, progress.doc_id or "") is None
