@@ -237,7 +237,8 @@ def run_pyinstaller(stage: Path, dist: Path, work: Path, epoch: int) -> None:
         f"--stage={stage}",
     ]
     log(" ".join(command))
-    subprocess.run(command, check=True, env=env, cwd=REPO)
+    # PyInstaller's (and the spec's) output goes to stderr: stdout carries only the JSON report.
+    subprocess.run(command, check=True, env=env, cwd=REPO, stdout=sys.stderr)
 
 
 def app_folder(dist: Path) -> Path:
