@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from qwen_desk.controllers.services import AppServices
 from qwen_desk.core.settings import Settings
 from qwen_desk.core.types import IngestState
+from qwen_desk.models.collection_model import display_name
 from qwen_desk.ui.main_window import MainWindow
 from qwen_desk.ui.messages import message_for
 from tests.support.kb import EN_PAGES, make_docx, make_pdf, shared_embedder
@@ -63,7 +64,8 @@ def drop(win: MainWindow, paths: list[Path]) -> None:
     QApplication.sendEvent(target, enter)
     assert win.drop_overlay.isVisible(), "the drop highlight shows while dragging"
     # it says where the files go
-    assert f"“{win.knowledge.current_collection}”" in win.drop_overlay._label.text()
+    shown = display_name(win.knowledge.current_collection)
+    assert f"“{shown}”" in win.drop_overlay._label.text()
     dropped = QDropEvent(
         QPointF(20, 20),
         Qt.DropAction.CopyAction,

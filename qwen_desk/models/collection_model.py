@@ -1,18 +1,33 @@
 """Models layer: ``CollectionModel``, the knowledge bases ("collections") for the switcher.
 
 A thin list adapter over the core's ``CollectionInfo`` rows, sorted by name; the display text is
-the name, the document count is available for the delegate or a tooltip.
+the name (the built-in "default" collection is shown as "Default" in the UI language), the
+document count is available for the delegate or a tooltip.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
 
 from qwen_desk.core.types import CollectionInfo
 
 Index = QModelIndex | QPersistentModelIndex
+DEFAULT_COLLECTION = "default"  # core.knowledge.DEFAULT_COLLECTION, shown in the UI language
+
+
+def display_name(name: str) -> str:
+    """What the user sees for a collection: its name, or "Default" translated for "default"."""
+    if name == DEFAULT_COLLECTION:
+        return QCoreApplication.translate("CollectionModel", "Default")
+    return name
 
 
 class CollectionModel(QAbstractListModel):
@@ -51,7 +66,9 @@ class CollectionModel(QAbstractListModel):
         if not index.isValid() or not 0 <= index.row() < len(self._infos):
             return None
         info = self._infos[index.row()]
-        if role in (Qt.ItemDataRole.DisplayRole, self.NameRole):
+        if role == Qt.ItemDataRole.DisplayRole:
+            return display_name(info.name)
+        if role == self.NameRole:
             return info.name
         if role == self.CountRole:
             return info.n_documents

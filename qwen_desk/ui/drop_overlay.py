@@ -12,6 +12,8 @@ from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
+from qwen_desk.models.collection_model import display_name
+
 
 def local_paths(mime: QMimeData | None) -> list[str]:
     """The local files and folders carried by a drag, in order."""
@@ -50,8 +52,9 @@ class DropOverlay(QWidget):
 
     def reveal(self) -> None:
         """Cover the parent window and show where the files will go."""
+        name = display_name(self._collection) if self._collection else ""
         text = self.tr("Drop files or folders to add them to “%1”").replace(
-            "%1", self._collection or self.tr("the knowledge base")
+            "%1", name or self.tr("the knowledge base")
         )
         self._label.setText(text)
         parent = self.parentWidget()

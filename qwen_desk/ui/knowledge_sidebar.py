@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from qwen_desk.controllers.knowledge_controller import KnowledgeController
 from qwen_desk.core.types import IngestState
+from qwen_desk.models.collection_model import display_name
 from qwen_desk.models.document_model import DocumentItem
 from qwen_desk.ui.document_delegate import DocumentDelegate, status_text
 from qwen_desk.ui.empty_state import EmptyState
@@ -313,7 +314,7 @@ class KnowledgeSidebar(QWidget):
         old = self.controller.current_collection
         self._ask_name(
             self.tr("Rename knowledge base"),
-            self.tr("New name for “%1”:").replace("%1", old),
+            self.tr("New name for “%1”:").replace("%1", display_name(old)),
             old,
             lambda new: self.controller.rename_collection(old, new) if new != old else None,
         )
@@ -339,7 +340,7 @@ class KnowledgeSidebar(QWidget):
         box.setWindowTitle(self.tr("Delete knowledge base"))
         box.setText(
             self.tr("Delete “%1” and its %2 documents?")
-            .replace("%1", name)
+            .replace("%1", display_name(name))
             .replace("%2", str(count))
         )
         box.setInformativeText(
