@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ TABLE_MIN_V = 2  # vertical rules needed
 TABLE_BUDGET_S = 0.3
 TABLE_BUDGET_PER_PAGE_S = 0.001
 SCANNED_MAX_CHARS = 3  # a page with images and at most this much text is a scan
-_RULES = re.compile(rb"\sre\s|\sl\s")
+_RULES = re.compile(rb"\sre\s|\sl\s")  # path operators: rectangle, line
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 _JUNK_TITLE = re.compile(r"(?i)^(untitled|microsoft word|document\d*|\W*)$|\.(docx?|pdf|indd|rtf)$")
 SOFT_HYPHEN = "\u00ad"
@@ -215,11 +216,13 @@ def _read_page(page: Any, budget: _TableBudget) -> _Page:
             if len(spans) == 1:
                 text, size = spans[0]["text"].strip(), spans[0]["size"]
             else:
-                text = "".join(span["text"] for span in spans).strip()
-                size = max(spans, key=lambda span: len(span["text"]))["size"]
+                texts = [span["text"] for span in spans]
+                text = "".join(texts).strip()
+                longest = max(range(len(texts)), key=lambda i: len(texts[i]))
+                size = spans[longest]["size"]
             if not text:
                 continue
-            lines.append(_Line(text, tuple(line["bbox"]), round(size * 2) / 2))
+            lines.append(_Line(text, line["bbox"], round(size * 2) / 2))
             way = snap_direction(*line["dir"])
             block_dirs[way] = block_dirs.get(way, 0) + len(text)
         if lines:
@@ -298,7 +301,8 @@ def _may_hold_table(page: Any) -> bool:
     XObjects are not seen: the cost of a miss is a table read as plain lines.
     """
     try:
-        if len(_RULES.findall(page.read_contents())) < TABLE_MIN_RULES:
+        rules = _RULES.finditer(page.read_contents())
+        if sum(1 for _ in islice(rules, TABLE_MIN_RULES)) < TABLE_MIN_RULES:
             return False
         horizontal = vertical = 0
         for drawing in page.get_cdrawings():
