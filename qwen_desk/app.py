@@ -43,6 +43,7 @@ class Desk:
     services: AppServices
     translators: list[Any]
     theme: Any
+    instance: Any = None
 
 
 def files_in(argv: Sequence[str]) -> list[str]:
@@ -64,13 +65,18 @@ def heavy_modules_loaded() -> list[str]:
     return [name for name in HEAVY_MODULES if name in sys.modules]
 
 
-def build(argv: Sequence[str] = ()) -> Desk:
-    """Create the application and show the main window (no event loop yet)."""
+def build(argv: Sequence[str] = (), single_instance: bool = True) -> Desk | None:
+    """Create the application and show the main window (no event loop yet).
+
+    Returns ``None`` when another Qwen Desk already runs on the same data folder: the files of
+    ``argv`` were handed to it (it raises its window) and this process has nothing to do.
+    """
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
     from qwen_desk.controllers.services import AppServices
+    from qwen_desk.controllers.single_instance import SingleInstance, server_name
     from qwen_desk.core.settings import Settings
     from qwen_desk.ui.assets import app_icon
     from qwen_desk.ui.i18n import install_translators, resolve_language
@@ -84,17 +90,25 @@ def build(argv: Sequence[str] = ()) -> Desk:
     QGuiApplication.setDesktopFileName(DESKTOP_FILE)
     app.setWindowIcon(app_icon())
     settings = Settings.load()
+    files = files_in(argv)
+    instance = None
+    if single_instance:
+        instance = SingleInstance(server_name(settings.resolved_data_dir), app)
+        if instance.forward(files):
+            return None
+        instance.listen()
     translators = install_translators(app, resolve_language(settings.ui_language))
     theme = ThemeManager(app, settings.theme)
     services = AppServices(settings)
     services.sig_settings_changed.connect(lambda new, _changed: theme.apply(new.theme))
     window = MainWindow(services)
     window.sig_first_paint.connect(services.start_knowledge)
-    files = files_in(argv)
+    if instance is not None:
+        instance.sig_files_received.connect(window.receive_files)
     if files:
         window.open_paths(files)
     window.show()
-    return Desk(app, window, services, translators, theme)
+    return Desk(app, window, services, translators, theme, instance)
 
 
 def wait_first_paint(desk: Desk, timeout_s: float = 3.0) -> None:
@@ -132,6 +146,8 @@ def run(desk: Desk) -> int:
         with loop:
             loop.run_until_complete(closed.wait())
     finally:
+        if desk.instance is not None:
+            desk.instance.close()
         desk.services.close()
     return 0
 
@@ -146,7 +162,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return int(selftest.run(args) or 0)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    return run(build(args))
+    desk = build(args)
+    if desk is None:
+        print("qwen-desk: already running; the files were handed to it", file=sys.stderr)
+        return 0
+    return run(desk)
 
 
 if __name__ == "__main__":

@@ -137,3 +137,27 @@ def test_files_given_before_the_knowledge_base_opens_are_kept(qtbot, services, t
     assert not win.knowledge.ready
     assert win.knowledge._pending == [([str(path)], "default", None)]
     assert win.knowledge_sidebar.stack.currentIndex() == win.knowledge_sidebar.PAGE_LOADING
+
+
+def test_second_launch_hands_its_files_to_the_first(qtbot, tmp_path) -> None:
+    from qwen_desk.controllers.single_instance import SingleInstance, server_name
+
+    name = server_name(tmp_path)
+    first = SingleInstance(name)
+    assert first.listen()
+    second = SingleInstance(name)
+    with qtbot.waitSignal(first.sig_files_received, timeout=5000) as blocker:
+        assert second.forward(["report.pdf", str(tmp_path / "b.docx")])
+    assert blocker.args[0][0].endswith("report.pdf")
+    assert blocker.args[0][1] == str(tmp_path / "b.docx")
+    first.close()
+    assert not SingleInstance(name).forward([])  # nobody listens any more
+
+
+def test_escape_hides_the_drop_highlight_first(qtbot, services) -> None:
+    win = make_window(qtbot, services)
+    win.show()
+    win.drop_overlay.reveal()
+    assert win.drop_overlay.isVisible()
+    win.action_stop.trigger()
+    assert not win.drop_overlay.isVisible()

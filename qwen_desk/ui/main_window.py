@@ -275,6 +275,15 @@ class MainWindow(QMainWindow):
         """Add files and folders (dropped, or given on the command line) to the collection."""
         self.knowledge.add_paths(list(paths))
 
+    def receive_files(self, paths: list[str]) -> None:
+        """Files handed over by a second launch ("Open with"): show the window, add them."""
+        if self.isMinimized():
+            self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        if paths:
+            self.open_paths(paths)
+
     def new_conversation(self) -> None:
         """Ctrl+N."""
         if self.chat is not None and hasattr(self.chat, "new_conversation"):
@@ -286,7 +295,14 @@ class MainWindow(QMainWindow):
             self.chat_panel.input.setFocus()
 
     def stop(self) -> None:
-        """Esc: stop the answer being written."""
+        """Esc: leave the edit of a question if one is open, else stop the answer."""
+        if self.drop_overlay.isVisible():
+            self.drop_overlay.hide()
+            return
+        if getattr(self.chat_panel, "_editing", False) and hasattr(self.chat_panel, "cancel_edit"):
+            self.chat_panel.cancel_edit()
+            self.chat_panel.input.clear()
+            return
         if self.chat is not None and hasattr(self.chat, "stop"):
             self.chat.stop()
 
