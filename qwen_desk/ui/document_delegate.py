@@ -81,6 +81,10 @@ def status_text(item: DocumentItem) -> str:
     if state is IngestState.CANCELLED:
         return translate("DocumentDelegate", "Cancelled")
     code = item.error.code if item.error else "document_error"
+    if code == "password_required":
+        return translate("DocumentDelegate", "Protected by a password — double-click to open it")
+    if code == "wrong_password":
+        return translate("DocumentDelegate", "Wrong password — double-click to try again")
     return message_for(code)
 
 

@@ -340,6 +340,9 @@ class MainWindow(QMainWindow):
         from qwen_desk.ui.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self.services, self)
+        installed = [m.name for m in getattr(self.ollama, "models", None) or []]
+        if installed:
+            dialog.set_models(installed)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.settings_dialog = dialog
         dialog.open()
