@@ -188,6 +188,7 @@ def test_pdf_chunks_carry_rects_of_their_lines(tmp_path: Path) -> None:
     assert {c.page for c in chunks} == {1, 2}
 
 
+@pytest.mark.slow
 def test_corpus_documents_chunk_fast_and_correctly(corpus: Path) -> None:
     handbook = parse_document(corpus / "docx" / "unstructured__handbook-872p.docx")
     started = time.perf_counter()
