@@ -167,8 +167,13 @@ def build_store(
 
 
 def evaluate(
-    store: KnowledgeStore, questions: list[Question], qvecs: np.ndarray, k: int
+    store: KnowledgeStore,
+    questions: list[Question],
+    qvecs: np.ndarray,
+    k: int,
+    weights: tuple[float, ...] = (),
 ) -> dict[str, float]:
+    """Recall per mode (hybrid with the store's automatic weighting), then fixed weights."""
     result = {}
     for mode in ("vector", "fts", "hybrid"):
         found = 0
@@ -180,6 +185,14 @@ def evaluate(
             )
         result[f"{mode}_recall@{k}"] = round(found / len(questions), 4)
         result[f"{mode}_ms_per_query"] = round((time.perf_counter() - t0) / len(questions) * 1e3, 1)
+    for weight in weights:
+        found = 0
+        for q, qvec in zip(questions, qvecs, strict=True):
+            hits = store.search(q.text, qvec, collection=COLLECTION, k=k, vector_weight=weight)
+            found += any(
+                h.doc_id in q.gold_docs and (not q.answer or q.answer in h.text) for h in hits
+            )
+        result[f"hybrid_recall@{k}_vector_weight_{weight:g}"] = round(found / len(questions), 4)
     return result
 
 
@@ -230,7 +243,8 @@ def run_set(name: str, loader: Callable[[], Any], embedder: Embedder, args: Any)
         use_tokens(tokens)
         with tempfile.TemporaryDirectory(prefix="qd-bench-rq-") as tmp:
             store = build_store(Path(tmp), passages, vectors, embedder.model_id, embedder.dim)
-            out[label] = evaluate(store, questions, qvecs, args.k)
+            weights = tuple(float(w) for w in args.weights.split(",")) if args.weights else ()
+            out[label] = evaluate(store, questions, qvecs, args.k, weights)
             store.close()
         print(name, label, out[label], file=sys.stderr)
     use_tokens(VARIANTS["bigrams+s_stem (shipped)"])
@@ -242,6 +256,7 @@ def main() -> None:
     parser.add_argument("--sets", default="cmrc,hotpot")
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--variants", action="store_true", help="compare FTS tokenisations")
+    parser.add_argument("--weights", default="", help="also try these vector weights: 0,0.1,1")
     parser.add_argument("--model", type=Path, help="embedding model folder (default: packaged)")
     args = parser.parse_args()
     if not QA.is_dir():

@@ -11,6 +11,7 @@ from qwen_desk.core import text_tokens
 from qwen_desk.core.embedding import Embedder
 from qwen_desk.core.store import KnowledgeStore
 from qwen_desk.core.store import knowledge as knowledge_mod
+from qwen_desk.core.store import search as search_mod
 from qwen_desk.core.store.search import RRF_K
 from qwen_desk.core.types import Chunk, DocumentRecord, make_chunk_id
 from tests.support.kb import EN_PAGES, ZH_PARAGRAPHS, shared_embedder
@@ -116,3 +117,18 @@ def test_vector_index_is_built_and_used(
     assert len(overlap) >= 8
     many = store.search("row", probe, collection="default", k=50)  # leg of 200 > HNSW ef
     assert len(many) == 50
+
+
+def test_chinese_query_leans_on_full_text_with_an_english_embedder(
+    store: KnowledgeStore, embedder: Embedder
+) -> None:
+    query = "熊猫每天吃多少竹子"
+    assert text_tokens.cjk_fraction(query) == 1.0 and text_tokens.cjk_fraction("a 中") == 0.5
+    assert search_mod.vector_weight(query, embedder.model_id) == pytest.approx(0.1)
+    assert search_mod.vector_weight("panda food", embedder.model_id) == 1.0
+    assert search_mod.vector_weight(query, "bge-small-zh-v1.5-0123abcd") == 1.0
+    collection = "zh 'quoted'"
+    fts = store.search(query, None, collection=collection, mode="fts", k=3)
+    hybrid = store.search(query, embedder.embed_query(query), collection=collection, k=3)
+    assert hybrid[0].chunk_id == fts[0].chunk_id
+    assert hybrid[0].score > hybrid[1].score

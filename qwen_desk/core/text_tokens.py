@@ -59,6 +59,13 @@ def tokens(text: str, *, stem: bool = True) -> list[str]:
     return out
 
 
+def cjk_fraction(text: str) -> float:
+    """Share of CJK characters among the letters of ``text`` (0.0 when it has none)."""
+    cjk = sum(len(m.group("cjk") or "") for m in _TOKEN_RE.finditer(text))
+    letters = sum(len(m.group(0)) for m in _TOKEN_RE.finditer(text))
+    return cjk / letters if letters else 0.0
+
+
 def search_text(text: str) -> str:
     """``text`` as the space-joined tokens stored in the ``search_text`` column."""
     return " ".join(tokens(text))

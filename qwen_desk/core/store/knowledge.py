@@ -602,8 +602,13 @@ class KnowledgeStore:
         collection: str,
         k: int = 10,
         mode: str = "hybrid",
+        vector_weight: float | None = None,
     ) -> list[Hit]:
-        """Top ``k`` chunks of ``collection``; ``mode`` is hybrid, vector or fts."""
+        """Top ``k`` chunks of ``collection``; ``mode`` is hybrid, vector or fts.
+
+        ``vector_weight`` is the vector leg's RRF weight against the full-text leg's 1; ``None``
+        lowers it for Chinese queries when the embedder only knows English (``search.py``).
+        """
         if mode not in search_mod.MODES:
             raise ValueError(f"unknown search mode {mode!r}")
         self._check_model()
@@ -632,7 +637,9 @@ class KnowledgeStore:
                 )
         finally:
             fts_rows = fts_future.result() if fts_future is not None else []
-        return search_mod.fuse(vector_rows, fts_rows, self._visible, k, self._hit)
+        if vector_weight is None:
+            vector_weight = search_mod.vector_weight(query, self.embed_model_id)
+        return search_mod.fuse(vector_rows, fts_rows, self._visible, k, self._hit, vector_weight)
 
     @staticmethod
     def _hit(row: dict[str, Any], doc: Visible, score: float) -> Hit:
