@@ -445,7 +445,12 @@ def _emit(builder: TextBuilder, region: _Region, page: int) -> None:
     for i, line in enumerate(region.lines):
         if i:
             sep = _line_separator(region.lines[i - 1], line)
-            if not region.table and _HYPHENATED.search(parts[-1]) and _LOWER.match(line.text):
+            if (
+                parts[-1].endswith(("-", SOFT_HYPHEN))
+                and not region.table
+                and _HYPHENATED.search(parts[-1][-3:])
+                and _LOWER.match(line.text)
+            ):
                 # "com-" + "pile" -> "compile": the hyphen leaves the text and its line's span
                 parts[-1] = parts[-1][:-1]
                 start, end, rect = spans[-1]
