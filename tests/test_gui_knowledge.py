@@ -232,3 +232,47 @@ def test_cancel_running_ingestion(qtbot, window: MainWindow, tmp_path: Path) -> 
     model = window.knowledge.document_model
     assert not any(item.active for item in model.items())
     assert model.rowCount() < len(files)  # cancelled files do not stay listed
+
+
+def test_new_embedding_model_offers_a_reindex(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    """Settings -> another embedding model folder -> the mismatch is explained, Re-index works."""
+    import json
+    import shutil
+
+    from qwen_desk.core.embedding import default_model_path
+    from qwen_desk.ui.settings_dialog import SettingsDialog
+
+    doc = tmp_path / "note.md"
+    doc.write_text("# Note\n\n" + EN_PAGES[0] + "\n", encoding="utf-8")
+    drop(window, [doc])
+    wait_state(qtbot, window, doc, IngestState.READY)
+    old_model = window.services.knowledge.embedder.model_id  # type: ignore[union-attr]
+
+    # "another" model: the packaged one with a changed config (so its id differs)
+    other = tmp_path / "other-model"
+    shutil.copytree(default_model_path(), other)
+    config = json.loads((other / "config.json").read_text(encoding="utf-8"))
+    config["qwen_desk_test_variant"] = 2
+    (other / "config.json").write_text(json.dumps(config), encoding="utf-8")
+
+    dialog = SettingsDialog(window.services, window)
+    qtbot.addWidget(dialog)
+    dialog.embed_edit.setText(str(other))
+    dialog.accept()
+    sidebar = window.knowledge_sidebar
+    qtbot.waitUntil(lambda: window.knowledge_error_box is not None, timeout=60_000)
+    box = window.knowledge_error_box
+    assert box is not None and "different embedding model" in box.text()
+    assert sidebar.stack.currentIndex() == sidebar.PAGE_LOADING
+    reindex = next(b for b in box.buttons() if b.text() == "Re-index now")
+    reindex.click()
+    qtbot.waitUntil(lambda: window.knowledge.ready, timeout=60_000)
+    kb = window.services.knowledge
+    assert kb is not None and kb.embedder.model_id != old_model
+    qtbot.waitUntil(
+        lambda: (
+            [d.embed_model for d in kb.store.list_documents("default")] == [kb.embedder.model_id]
+        ),
+        timeout=READY_TIMEOUT_MS,
+    )
+    wait_state(qtbot, window, doc, IngestState.READY)

@@ -53,6 +53,8 @@ class KnowledgeController(QObject):
 
     sig_ready = Signal()
     """The knowledge base is open: documents are listed, files can be added."""
+    sig_unavailable = Signal()
+    """The knowledge base is being reopened (e.g. a new embedding model): wait for sig_ready."""
     sig_event = Signal(object)
     """An ``IngestEvent`` of any collection, on the GUI thread."""
     sig_progress = Signal(int, int)
@@ -81,6 +83,7 @@ class KnowledgeController(QObject):
         self._current = str(ui_state().value(SETTINGS_KEY, DEFAULT_COLLECTION) or "")
         self._current = self._current or DEFAULT_COLLECTION
         services.sig_knowledge_ready.connect(self._on_knowledge_ready)
+        services.sig_knowledge_closed.connect(self._on_knowledge_closed)
         if services.knowledge_ready:
             self._on_knowledge_ready()
 
@@ -103,6 +106,15 @@ class KnowledgeController(QObject):
     def busy(self) -> bool:
         """Some file of the running batch is not finished yet."""
         return not all(self._batch.values()) if self._batch else False
+
+    def _on_knowledge_closed(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self._listed = False
+        self._batch.clear()
+        self._emit_progress()
+        self.sig_unavailable.emit()
 
     def _on_knowledge_ready(self) -> None:
         kb = self._kb

@@ -57,6 +57,8 @@ class AppServices(QObject):
     """(new Settings, set of changed field names): emitted after ``apply_settings`` saved them."""
     sig_knowledge_ready = Signal()
     """The knowledge base is open: ``knowledge``, ``ingest`` and ``rag`` can be used."""
+    sig_knowledge_closed = Signal()
+    """The knowledge base is being reopened (settings changed): it is ``None`` until ready."""
     sig_knowledge_failed = Signal(str, str)
     """(error code, English message): opening the knowledge base failed (e.g. embedder_mismatch)."""
     sig_embedder_loaded = Signal()
@@ -195,6 +197,7 @@ class AppServices(QObject):
         old, self._knowledge, self._rag = self._knowledge, None, None
         self._warming = False
         if old is not None:
+            self.sig_knowledge_closed.emit()
             self._runner.submit(old.close)
         self.start_knowledge()
 

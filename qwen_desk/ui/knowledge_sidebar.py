@@ -160,6 +160,7 @@ class KnowledgeSidebar(QWidget):
         c.sig_documents_loaded.connect(self._update_page)
         c.sig_progress.connect(self._on_progress)
         c.sig_ready.connect(self._update_page)
+        c.sig_unavailable.connect(self._update_page)
         model = c.document_model
         model.rowsInserted.connect(self._update_page)
         model.rowsRemoved.connect(self._update_page)

@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._painted = False
         self.settings_dialog: QWidget | None = None
+        self.knowledge_error_box: QMessageBox | None = None
         self.knowledge = knowledge or KnowledgeController(services, self)
         self.chat: Any = None
         self.ollama: Any = None
@@ -370,7 +371,7 @@ class MainWindow(QMainWindow):
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle(self.tr("Knowledge base"))
-        box.setText(error_text(code, detail, with_detail=True))
+        box.setText(error_text(code, detail, with_detail=code != "embedder_mismatch"))
         if code == "embedder_mismatch":
             reindex = box.addButton(self.tr("Re-index now"), QMessageBox.ButtonRole.AcceptRole)
             box.addButton(QMessageBox.StandardButton.Cancel)
@@ -382,6 +383,7 @@ class MainWindow(QMainWindow):
                 )
             )
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.knowledge_error_box = box
         box.open()
 
     def _on_chat_error(self, code: str, detail: str) -> None:
