@@ -166,6 +166,10 @@ def build_store(
     return store
 
 
+def is_found(q: Question, hits: list[Any]) -> bool:
+    return any(h.doc_id in q.gold_docs and (not q.answer or q.answer in h.text) for h in hits)
+
+
 def evaluate(
     store: KnowledgeStore,
     questions: list[Question],
@@ -176,22 +180,21 @@ def evaluate(
     """Recall per mode (hybrid with the store's automatic weighting), then fixed weights."""
     result = {}
     for mode in ("vector", "fts", "hybrid"):
-        found = 0
+        found = found_all = 0
         t0 = time.perf_counter()
         for q, qvec in zip(questions, qvecs, strict=True):
             hits = store.search(q.text, qvec, collection=COLLECTION, k=k, mode=mode)
-            found += any(
-                h.doc_id in q.gold_docs and (not q.answer or q.answer in h.text) for h in hits
-            )
+            found += is_found(q, hits)
+            found_all += all(any(h.doc_id == g for h in hits) for g in q.gold_docs)
         result[f"{mode}_recall@{k}"] = round(found / len(questions), 4)
+        if len(questions[0].gold_docs) > 1:
+            result[f"{mode}_all_gold@{k}"] = round(found_all / len(questions), 4)
         result[f"{mode}_ms_per_query"] = round((time.perf_counter() - t0) / len(questions) * 1e3, 1)
     for weight in weights:
         found = 0
         for q, qvec in zip(questions, qvecs, strict=True):
             hits = store.search(q.text, qvec, collection=COLLECTION, k=k, vector_weight=weight)
-            found += any(
-                h.doc_id in q.gold_docs and (not q.answer or q.answer in h.text) for h in hits
-            )
+            found += is_found(q, hits)
         result[f"hybrid_recall@{k}_vector_weight_{weight:g}"] = round(found / len(questions), 4)
     return result
 
@@ -219,18 +222,37 @@ def use_tokens(tokens: Callable[[str], list[str]]) -> None:
     search_mod.query_text = lambda query: " ".join(dict.fromkeys(tokens(query)))
 
 
+def cached(
+    folder: Path | None, embedder: Embedder, texts: list[str], compute: Callable[[], np.ndarray]
+) -> np.ndarray:
+    """Vectors from ``--cache`` when the same model already embedded the same texts."""
+    if folder is None:
+        return compute()
+    key = hashlib.sha256("\0".join([embedder.model_id, *texts]).encode()).hexdigest()[:16]
+    file = folder / f"{key}.npy"
+    if file.is_file():
+        return np.load(file)
+    vectors = compute()
+    folder.mkdir(parents=True, exist_ok=True)
+    np.save(file, vectors)
+    return vectors
+
+
 def run_set(name: str, loader: Callable[[], Any], embedder: Embedder, args: Any) -> dict[str, Any]:
     passages, questions = loader()
     chunking = chunk_passages(passages, embedder)
     texts = [f"{c.heading}\n{c.text}" if c.heading else c.text for p in passages for c in p.chunks]
     t0 = time.perf_counter()
-    flat = embedder.embed_documents(texts, batch_size=32)
+    flat = cached(args.cache, embedder, texts, lambda: embedder.embed_documents(texts))
     embed_s = time.perf_counter() - t0
     vectors, i = {}, 0
     for p in passages:
         vectors[p.doc_id] = flat[i : i + len(p.chunks)]
         i += len(p.chunks)
-    qvecs = np.stack([embedder.embed_query(q.text) for q in questions])
+    qtexts = [q.text for q in questions]
+    qvecs = cached(
+        args.cache, embedder, qtexts, lambda: np.stack([embedder.embed_query(t) for t in qtexts])
+    )
     out: dict[str, Any] = {
         "questions": len(questions),
         "passages": len(passages),
@@ -257,6 +279,7 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--variants", action="store_true", help="compare FTS tokenisations")
     parser.add_argument("--weights", default="", help="also try these vector weights: 0,0.1,1")
+    parser.add_argument("--cache", type=Path, help="folder to keep vectors between runs")
     parser.add_argument("--model", type=Path, help="embedding model folder (default: packaged)")
     args = parser.parse_args()
     if not QA.is_dir():
