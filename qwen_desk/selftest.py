@@ -178,11 +178,11 @@ def _translation_sample() -> tuple[str, str, str] | None:
 
 
 def first_translated_message(ts: Path) -> tuple[str, str, str] | None:
-    """The first finished, non-plural message of a Qt ``.ts`` file."""
+    """The first finished, non-plural message of a Qt ``.ts`` file (named contexts first)."""
     import xml.etree.ElementTree as ET
 
-    root = ET.parse(ts).getroot()
-    for context in root.iter("context"):
+    found: list[tuple[str, str, str]] = []
+    for context in ET.parse(ts).getroot().iter("context"):
         name = context.findtext("name") or ""
         for message in context.iter("message"):
             if message.get("numerus") == "yes":
@@ -192,8 +192,10 @@ def first_translated_message(ts: Path) -> tuple[str, str, str] | None:
             if node is None or node.get("type") in ("unfinished", "obsolete", "vanished"):
                 continue
             if source and node.text and node.text != source:
-                return name, source, node.text
-    return None
+                if name:
+                    return name, source, node.text
+                found.append((name, source, node.text))
+    return found[0] if found else None
 
 
 def check_translations(ctx: Context) -> str:
