@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from qwen_desk.core.errors import (
     Cancelled,
+    DocumentError,
     FileNotReadable,
     NoTextContent,
     QwenDeskError,
@@ -147,8 +148,13 @@ class IngestService:
         return self._enqueue([(p, c, JobKind.INDEX) for p, c in items], None)
 
     def _enqueue(self, jobs: list[tuple[str, str, JobKind]], password: str | None) -> list[int]:
+        from qwen_desk.core.store.schema import clean_collection_name
+
         if not jobs:
             return []
+        # Chunk ids and rows use the stored form of the name; a bad name fails here, at once.
+        names = {c: clean_collection_name(c) for c in {c for _, c, _ in jobs}}
+        jobs = [(path, names[c], kind) for path, c, kind in jobs]
         ids = self._queue.add(jobs)
         with self._cond:
             if password is not None:
@@ -324,7 +330,8 @@ class IngestService:
             event.state = IngestState.FAILED
             event.error = ErrorInfo(code, message)
             self._queue.set_state(job.id, JobState.FAILED, code, message)
-            self._record_failure(job, event)
+            if isinstance(exc, DocumentError):  # the file's own fault: keep it visible
+                self._record_failure(job, event)
             self._emit(event)
             return
         self._queue.set_state(job.id, JobState.DONE)
