@@ -139,6 +139,9 @@ def test_broken_and_scanned_pdfs(outcomes: dict[str, Outcome]) -> None:
         error = outcomes[f"pdf/{name}"]
         assert isinstance(error, QwenDeskError) and error.code == "no_text", name
         assert f"{pages} of {pages} pages are scanned" in error.message
+    for name in ("pdfjs__font_ascent_descent.pdf", "pdfminer__issue-791-non-unicode-cmap.pdf"):
+        garbled = outcomes[f"pdf/{name}"]  # fonts without a Unicode mapping: gibberish
+        assert isinstance(garbled, QwenDeskError) and garbled.code == "no_text", name
     cycle = outcomes["pdf/pdfjs__Pages-tree-refs.pdf"]
     assert isinstance(cycle, ParsedDocument) and cycle.warnings
     # scans that carry an OCR text layer are text, not scanned pages

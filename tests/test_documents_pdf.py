@@ -303,3 +303,11 @@ def test_running_headers_in_a_large_font_are_not_headings(tmp_path: Path) -> Non
     pdf.save(tmp_path / "running.pdf")
     doc = parse_document(tmp_path / "running.pdf")
     assert [b.text for b in doc.blocks if b.kind is BlockKind.HEADING] == ["Closing Remarks"]
+
+
+def test_corpus_garbled_text_layers_are_refused_not_indexed(corpus: Path) -> None:
+    for name in ("pdfjs__font_ascent_descent.pdf", "pdfminer__issue-791-non-unicode-cmap.pdf"):
+        with pytest.raises(NoTextContent, match="cannot be read"):
+            parse_document(corpus / "pdf" / name)
+    readable = corpus_pdf(corpus, "pdfjs__vertical-ja.pdf")  # few characters, all real
+    assert "日本語" in readable.text and not readable.scanned_pages

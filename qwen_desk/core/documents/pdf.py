@@ -51,6 +51,8 @@ TABLE_MIN_V = 2  # vertical rules needed
 TABLE_BUDGET_S = 0.3
 TABLE_BUDGET_PER_PAGE_S = 0.001
 SCANNED_MAX_CHARS = 3  # a page with images and at most this much text is a scan
+GARBLED_RATIO = 0.3  # share of control characters / U+FFFD that makes a text layer garbage
+_GARBAGE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ufffd]")
 _RULES = re.compile(rb"\sre\s|\sl\s")  # path operators: rectangle, line
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 _JUNK_TITLE = re.compile(r"(?i)^(untitled|microsoft word|document\d*|\W*)$|\.(docx?|pdf|indd|rtf)$")
@@ -88,6 +90,7 @@ class _Page:
     regions: list[_Region] = field(default_factory=list)
     size: tuple[float, float] = (0.0, 0.0)
     scanned: bool = False
+    garbled: bool = False  # a text layer whose fonts map to no real characters
 
 
 def password_candidates(password: str) -> list[str]:
@@ -126,7 +129,14 @@ def parse_pdf(path: str | Path, password: str | None = None) -> ParsedDocument:
         for region in page.regions:
             _emit(builder, region, number)
     scanned = [n for n, page in enumerate(pages, start=1) if page.scanned]
+    garbled = [n for n, page in enumerate(pages, start=1) if page.garbled]
     if not builder.blocks:
+        if garbled:
+            raise NoTextContent(
+                f"The text layer of {p.name} cannot be read: its fonts do not say which "
+                f"characters they draw ({len(garbled)} of {page_count} pages)",
+                garbled_pages=len(garbled),
+            )
         if scanned:
             raise NoTextContent(
                 f"{p.name} has no text layer: {len(scanned)} of {page_count} pages are scanned "
@@ -136,6 +146,9 @@ def parse_pdf(path: str | Path, password: str | None = None) -> ParsedDocument:
         raise NoTextContent(f"No text could be extracted from {p.name}")
     if scanned:
         warnings.append(f"{len(scanned)} pages have no text layer (scanned)")
+    if garbled:
+        warnings.append(f"{len(garbled)} pages have an unreadable text layer and were skipped")
+        scanned = sorted(scanned + garbled)  # like scans: only OCR could read them
     return ParsedDocument(
         path=str(p),
         kind="pdf",
@@ -240,9 +253,19 @@ def _read_page(page: Any, budget: _TableBudget) -> _Page:
     direction = max(directions, key=directions.__getitem__) if directions else (1, 0)
     regions = _in_reading_order(regions, direction)
     scanned = sum(r.n_chars for r in regions) <= SCANNED_MAX_CHARS and bool(page.get_images())
+    garbled = not scanned and _is_garbled(regions)
     return _Page(
-        regions=[] if scanned else regions, size=(rect.width, rect.height), scanned=scanned
+        regions=[] if scanned or garbled else regions,
+        size=(rect.width, rect.height),
+        scanned=scanned,
+        garbled=garbled,
     )
+
+
+def _is_garbled(regions: list[_Region]) -> bool:
+    """A text layer of unmapped glyphs (control characters, U+FFFD): not worth indexing."""
+    text = "".join(line.text for region in regions if not region.table for line in region.lines)
+    return len(text) >= 10 and len(_GARBAGE.findall(text)) > GARBLED_RATIO * len(text)
 
 
 def _column_regions(lines: list[_Line], direction: tuple[int, int]) -> list[_Region]:
