@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -55,6 +56,15 @@ def visible_messages(records: list[MessageRecord]) -> list[MessageRecord]:
     return shown
 
 
+@dataclass
+class _Stream:
+    """The rows of one answer being written (ids, not rows: rows move when others change)."""
+
+    user_id: int
+    answer_id: int
+    model: str
+
+
 class ChatController(QObject):
     """Asks, streams, stops; opens, creates, renames, deletes and searches conversations."""
 
@@ -88,7 +98,7 @@ class ChatController(QObject):
         self._throttle.sig_flush.connect(self._on_flush)
         self._task: asyncio.Task[None] | None = None
         self._conversation_id: int | None = None
-        self._stream_row = -1
+        self._stream: _Stream | None = None
         self.collection: str | None = "default"
         self.model_override: str | None = None
         # the list and the last conversation appear once the event loop runs
@@ -183,13 +193,23 @@ class ChatController(QObject):
         previous: asyncio.Task[None] | None,
         supersede: list[MessageRecord] | None = None,
     ) -> None:
+        # The question and an empty answer appear at once; the task fills the answer in.
+        model_name = self.model_override or self._services.settings.model
+        conversation_id = self._conversation_id or 0
+        user_id = self.model.new_temp_id()
+        self.model.append(MessageRecord(user_id, conversation_id, "user", question))
+        row = self.model.append_streaming(conversation_id, model_name)
+        stream = _Stream(user_id=user_id, answer_id=self.model.record(row).id, model=model_name)
+        self._stream = stream
         loop = asyncio.get_running_loop()
-        self._task = loop.create_task(self._answer(question, previous, supersede or []))
+        self._task = loop.create_task(self._answer(question, previous, supersede or [], stream))
         self.sig_busy_changed.emit(True)
 
     def _cancel_running(self) -> asyncio.Task[None] | None:
         task = self._task
         if task is not None and not task.done():
+            self._throttle.flush_now()  # pending tokens belong to the answer being stopped
+            self._stream = None
             task.cancel()
             return task
         return None
@@ -199,61 +219,45 @@ class ChatController(QObject):
         question: str,
         previous: asyncio.Task[None] | None,
         supersede: list[MessageRecord],
+        stream: _Stream,
     ) -> None:
-        if previous is not None:
-            # Let the cancelled answer save itself before the next one reads the history.
-            await asyncio.wait([previous])
-        for old in supersede:
-            await self._supersede(old)
-        settings = self._services.settings
-        model_name = self.model_override or settings.model
-        user_row = self.model.append(
-            MessageRecord(
-                id=0,
-                conversation_id=self._conversation_id or 0,
-                role="user",
-                text=question,
-            )
-        )
-        row = self._stream_row = self.model.append_streaming(self._conversation_id or 0, model_name)
-        ttft_mark: float | None = None
-        started = asyncio.get_running_loop().time()
         try:
+            if previous is not None:
+                # Let the cancelled answer save itself before the next one reads the history.
+                await asyncio.wait([previous])
+            for old in supersede:
+                await self._supersede(old)
             rag = await self._wait_for_rag()
-            stream = rag.answer(
+            events = rag.answer(
                 question,
                 conversation_id=self._conversation_id,
                 collection=self.collection,
-                model=model_name,
+                model=stream.model,
             )
-            async with contextlib.aclosing(stream):
-                async for event in stream:
+            async with contextlib.aclosing(events):
+                async for event in events:
                     if isinstance(event, TokenDelta):
-                        if ttft_mark is None:
-                            ttft_mark = asyncio.get_running_loop().time() - started
                         self._throttle.push(event.text)
                     elif type(event).__name__ == "SourcesFound":
-                        self._on_sources(user_row, row, event)
+                        self._on_sources(stream, event)
                     elif type(event).__name__ == "AnswerDone":
                         self._throttle.flush_now()
-                        self._on_done(row, event)
+                        self._on_done(stream, event)
         except asyncio.CancelledError:
-            self._throttle.flush_now()
-            self._end_row(row, MessageState.STOPPED, "")
+            self._end(stream, MessageState.STOPPED, "")
             raise
         except QwenDeskError as exc:
-            self._throttle.flush_now()
-            self._end_row(row, MessageState.FAILED, exc.code)
+            self._end(stream, MessageState.FAILED, exc.code)
             self.sig_error.emit(exc.code, exc.message)
         except Exception as exc:  # an unexpected bug must not leave the view streaming
             log.exception("answer failed")
-            self._throttle.flush_now()
-            self._end_row(row, MessageState.FAILED, QwenDeskError.code)
+            self._end(stream, MessageState.FAILED, QwenDeskError.code)
             self.sig_error.emit(QwenDeskError.code, str(exc))
         finally:
-            self._stream_row = -1
-            self.sig_busy_changed.emit(False)
-            self.sig_answer_finished.emit(row)
+            if self._stream is stream:
+                self._stream = None
+            self.sig_busy_changed.emit(self.busy and self._task is not asyncio.current_task())
+            self.sig_answer_finished.emit(self.model.row_of(stream.answer_id))
 
     async def _wait_for_rag(self) -> Any:
         """The RAG service; while the knowledge base opens (seconds at start), wait for it."""
@@ -292,55 +296,69 @@ class ChatController(QObject):
             except QwenDeskError as exc:
                 log.warning("could not mark message %s superseded: %s", record.id, exc)
 
-    def _on_sources(self, user_row: int, row: int, event: Any) -> None:
+    def _on_sources(self, stream: _Stream, event: Any) -> None:
         new_conversation = self._conversation_id != event.conversation_id
         self._conversation_id = event.conversation_id
         # provisional citations: chips are clickable while the answer streams
         from qwen_desk.core.rag import citation_from_hit  # light module, no heavy imports
 
         citations = [citation_from_hit(i + 1, hit) for i, hit in enumerate(event.hits)]
-        self.model.update_record(user_row, conversation_id=event.conversation_id)
-        self.model.update_record(
-            row,
-            id=event.message_id,
-            conversation_id=event.conversation_id,
-            citations=citations,
-            trimmed=event.trimmed.to_json(),
-        )
+        user_row = self.model.row_of(stream.user_id)
+        if user_row >= 0:
+            self.model.update_record(user_row, conversation_id=event.conversation_id)
+        row = self.model.row_of(stream.answer_id)
+        stream.answer_id = event.message_id
+        if row >= 0:
+            self.model.update_record(
+                row,
+                id=event.message_id,
+                conversation_id=event.conversation_id,
+                citations=citations,
+                trimmed=event.trimmed.to_json(),
+            )
         if new_conversation:
             self._remember(event.conversation_id)
             self.sig_conversation_changed.emit(event.conversation_id)
         self._refresh_conversation(event.conversation_id)
 
-    def _on_done(self, row: int, event: Any) -> None:
+    def _on_done(self, stream: _Stream, event: Any) -> None:
         stats: StreamStats = event.stats
         stats_json = stats.to_json()
         if event.not_in_documents:
             stats_json["done_reason"] = "not_in_documents"
-        self.model.update_record(
-            row,
-            id=event.message_id,
-            conversation_id=event.conversation_id,
-            text=event.text,
-            state=MessageState.DONE,
-            citations=list(event.citations),
-            stats=stats_json,
-            model=stats.model or self.model.record(row).model,
-            trimmed=event.trimmed.to_json(),
-        )
+        row = self.model.row_of(stream.answer_id)
+        stream.answer_id = event.message_id
+        if row >= 0:
+            self.model.update_record(
+                row,
+                id=event.message_id,
+                conversation_id=event.conversation_id,
+                text=event.text,
+                state=MessageState.DONE,
+                citations=list(event.citations),
+                stats=stats_json,
+                model=stats.model or stream.model,
+                trimmed=event.trimmed.to_json(),
+            )
         if self._conversation_id is None:
             self._conversation_id = event.conversation_id
             self._remember(event.conversation_id)
         self._refresh_conversation(event.conversation_id)
         self.sig_stats.emit(stats)
 
-    def _end_row(self, row: int, state: MessageState, error_code: str) -> None:
-        if 0 <= row < self.model.rowCount():
+    def _end(self, stream: _Stream, state: MessageState, error_code: str) -> None:
+        if self._stream is stream:
+            self._throttle.flush_now()
+        row = self.model.row_of(stream.answer_id)
+        if row >= 0 and self.model.record(row).state is MessageState.STREAMING:
             self.model.update_record(row, state=state, error_code=error_code)
 
     def _on_flush(self, text: str) -> None:
-        if self._stream_row >= 0:
-            self.model.append_text(self._stream_row, text)
+        stream = self._stream
+        if stream is not None:
+            row = self.model.row_of(stream.answer_id)
+            if row >= 0:
+                self.model.append_text(row, text)
 
     # --- citations --------------------------------------------------------------------------
 

@@ -125,17 +125,21 @@ class ChatModel(QAbstractListModel):
         self.endInsertRows()
         return row
 
+    def new_temp_id(self) -> int:
+        """A negative id for a row the store has not saved yet (unique in this model)."""
+        self._next_temp_id -= 1
+        return self._next_temp_id + 1
+
     def append_streaming(self, conversation_id: int, model: str = "") -> int:
         """Add an empty assistant answer in state ``streaming`` (temporary negative id)."""
         record = MessageRecord(
-            id=self._next_temp_id,
+            id=self.new_temp_id(),
             conversation_id=conversation_id,
             role="assistant",
             text="",
             state=MessageState.STREAMING,
             model=model,
         )
-        self._next_temp_id -= 1
         return self.append(record)
 
     def remove_rows_from(self, row: int) -> None:

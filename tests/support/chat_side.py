@@ -27,8 +27,10 @@ def make_settings(url: str, **changes: Any) -> Settings:
 def open_services(qtbot: Any, url: str, *, knowledge: bool = True, **changes: Any) -> Any:
     """The real ``AppServices`` on ``url``; with ``knowledge`` the knowledge base is opened."""
     from qwen_desk.controllers.services import AppServices
+    from tests.support.kb import shared_embedder
 
-    services = AppServices(make_settings(url, **changes))
+    embedder = shared_embedder() if knowledge else None  # loaded once per test process
+    services = AppServices(make_settings(url, **changes), embedder=embedder)
     if knowledge:
         with qtbot.waitSignal(services.sig_knowledge_ready, timeout=KNOWLEDGE_TIMEOUT_MS):
             services.start_knowledge()
