@@ -197,3 +197,9 @@ def test_changed_file_replaces_the_old_version(home: Path, tmp_path: Path) -> No
     assert len(docs) == 1 and docs[0]["doc_id"] != first[0]["doc_id"]
     hits = json.loads(call(home, "search", "badge", "-c", "changes", "--json")[1])
     assert hits and "badge" in hits[0]["text"]
+    code, out, err = call(home, "reindex", str(md), "--json")
+    assert code == 0, err
+    (row,) = json_lines(out)
+    assert row["status"] == "indexed" and row["doc_id"] == docs[0]["doc_id"]
+    code, out, _ = call(home, "reindex", "--json")  # the embedder did not change: nothing to do
+    assert code == 0 and out == ""

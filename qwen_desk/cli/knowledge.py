@@ -13,6 +13,9 @@ Contract (scripts rely on it):
 - ``search QUERY [--collection NAME] [-k N] [--mode hybrid|vector|fts] [--json]``: a JSON list
   of hits (``Hit.to_json``). ``QUERY`` ``-`` reads one query per line from stdin and prints one
   JSON list per line, loading the model once.
+- ``reindex [DOC_ID_OR_PATH]``: index documents again (same output as ``add``); without an
+  argument, rebuild everything for the current embedding model (the way out of
+  ``embedder_mismatch``).
 - ``list``, ``remove DOC_ID_OR_PATH``, ``collections [create|rename|delete]``: see ``--help``.
 
 Errors print ``error: <code>: <message>`` on stderr. The data folder follows ``QWEN_DESK_HOME``.
@@ -26,10 +29,11 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from qwen_desk.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from qwen_desk.core.errors import QwenDeskError
+from qwen_desk.core.errors import DocumentNotFound, QwenDeskError
 from qwen_desk.core.knowledge import DEFAULT_COLLECTION, KnowledgeBase
 from qwen_desk.core.types import DocumentRecord, Hit, IngestEvent, IngestState
 
@@ -57,6 +61,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     search.add_argument("--mode", choices=("hybrid", "vector", "fts"), default="hybrid")
     _json_arg(search)
     search.set_defaults(handler=cmd_search)
+
+    reindex = subparsers.add_parser(
+        "reindex",
+        help="index a document again; without DOC_ID_OR_PATH, rebuild the whole knowledge base "
+        "for the current embedding model (after it changed)",
+    )
+    reindex.add_argument("key", nargs="?", metavar="DOC_ID_OR_PATH")
+    _collection_arg(reindex, default=None)
+    _json_arg(reindex)
+    reindex.set_defaults(handler=cmd_reindex)
 
     lst = subparsers.add_parser("list", help="list indexed documents")
     _collection_arg(lst, default=None)
@@ -101,6 +115,8 @@ def _knowledge_base() -> KnowledgeBase:
 
 def _error(exc: QwenDeskError) -> int:
     print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+    if exc.code == "embedder_mismatch":
+        print("hint: run `qwen-desk reindex` to rebuild it for this model", file=sys.stderr)
     return EXIT_FAILED
 
 
@@ -129,41 +145,70 @@ def cmd_add(args: argparse.Namespace) -> int:
             kb.store.ensure_collection(args.collection)
         except QwenDeskError as exc:
             return _error(exc)
-        finished: dict[int, IngestEvent] = {}
-        done = threading.Condition()
-        wanted: set[int] = set()
+        return _run_jobs(
+            kb, args, lambda: kb.ingest.add_paths(args.paths, args.collection, args.password)
+        )
 
-        def on_event(event: IngestEvent) -> None:
-            if event.state is IngestState.SKIPPED:
-                if not args.json:
-                    print(f"skipped (unsupported): {event.path}", file=sys.stderr, flush=True)
-            elif not args.json:
-                _print_progress(event)
-            if event.finished:
-                with done:
-                    finished[event.job_id] = event
-                    done.notify_all()
-                if args.json and event.state is not IngestState.SKIPPED:
-                    _print_json(file_result(event))
 
-        kb.ingest.subscribe(on_event)
-        started = time.monotonic()
-        wanted.update(kb.ingest.add_paths(args.paths, args.collection, args.password))
+def cmd_reindex(args: argparse.Namespace) -> int:
+    with _knowledge_base() as kb:
         try:
-            with done:
-                while not wanted.issubset(finished):
-                    done.wait(0.5)
-        except KeyboardInterrupt:
-            kb.ingest.cancel_all()
-            kb.ingest.wait_idle(30)
-            print("interrupted: cancelled", file=sys.stderr)
-            return EXIT_FAILED
-        results = [finished[j] for j in sorted(wanted) if j in finished]
-        files = [e for e in results if e.state is not IngestState.SKIPPED]
-        failed = [e for e in files if _STATUS[e.state] == "failed"]
+            if args.key is None:
+                return _run_jobs(kb, args, kb.reindex_all_for_new_embedder)
+            matches = kb.find_documents(args.key, args.collection)
+            if not matches:
+                raise DocumentNotFound(f"no document matches {args.key!r}")
+            return _run_jobs(
+                kb, args, lambda: [kb.reindex(m.collection, m.doc_id) for m in matches]
+            )
+        except QwenDeskError as exc:
+            return _error(exc)
+
+
+def _run_jobs(kb: KnowledgeBase, args: argparse.Namespace, submit: Callable[[], list[int]]) -> int:
+    """Start jobs, report them (JSON Lines or progress + summary), return the exit code.
+
+    Jobs a killed earlier run left in the queue run first (the queue resumes); only this
+    command's own files are reported.
+    """
+    finished: dict[int, IngestEvent] = {}
+    done = threading.Condition()
+
+    def on_event(event: IngestEvent) -> None:  # on the worker thread
         if not args.json:
-            _print_summary(files, time.monotonic() - started)
-        return EXIT_FAILED if failed else EXIT_OK
+            if event.state is IngestState.SKIPPED:
+                print(f"skipped (unsupported): {event.path}", file=sys.stderr, flush=True)
+            else:
+                _print_progress(event)
+        if event.finished:
+            with done:
+                finished[event.job_id] = event
+                done.notify_all()
+
+    kb.ingest.subscribe(on_event)
+    started = time.monotonic()
+    wanted = submit()
+    kb.ingest.start()
+    reported: list[IngestEvent] = []
+    try:
+        for job_id in wanted:
+            with done:
+                while job_id not in finished:
+                    done.wait(0.5)
+                event = finished[job_id]
+            if event.state is IngestState.SKIPPED:
+                continue
+            reported.append(event)
+            if args.json:
+                _print_json(file_result(event))
+    except KeyboardInterrupt:
+        kb.ingest.cancel_all()
+        kb.ingest.wait_idle(30)
+        print("interrupted: cancelled", file=sys.stderr)
+        return EXIT_FAILED
+    if not args.json:
+        _print_summary(reported, time.monotonic() - started)
+    return EXIT_FAILED if any(_STATUS[e.state] == "failed" for e in reported) else EXIT_OK
 
 
 def _print_progress(event: IngestEvent) -> None:
@@ -279,8 +324,6 @@ def cmd_remove(args: argparse.Namespace) -> int:
         try:
             matches = kb.find_documents(args.key, args.collection)
             if not matches:
-                from qwen_desk.core.errors import DocumentNotFound
-
                 raise DocumentNotFound(f"no document matches {args.key!r}")
             if len({(m.collection, m.doc_id) for m in matches}) > 1 and not _exact(
                 args.key, matches
