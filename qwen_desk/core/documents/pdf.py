@@ -46,8 +46,9 @@ REPEATED_PAGES = 3  # a "heading" on more pages than this is a running header
 TABLE_MIN_RULES = 6  # ruling operators in the content stream before looking for tables
 TABLE_MIN_H = 3  # horizontal rules needed among the page's drawings
 TABLE_MIN_V = 2  # vertical rules needed
-# find_tables costs 20-200 ms a page: a document gets this much time for it, then reads the
-# remaining pages' tables as plain lines (keeps parsing near 300 pages/s on table-heavy files).
+# find_tables costs 20-200 ms a page: a document gets this much CPU time for it (CPU, not wall
+# time, so a busy machine changes little), then reads the remaining pages' tables as plain
+# lines (keeps parsing near 300 pages/s on table-heavy files).
 TABLE_BUDGET_S = 0.3
 TABLE_BUDGET_PER_PAGE_S = 0.001
 SCANNED_MAX_CHARS = 3  # a page with images and at most this much text is a scan
@@ -245,9 +246,9 @@ def _read_page(page: Any, budget: _TableBudget) -> _Page:
             regions.extend(_column_regions(lines, direction))
     if regions and _may_hold_table(page):
         if budget.left > 0:
-            started = time.perf_counter()
+            started = time.process_time()
             regions = _with_tables(page, regions)
-            budget.spend(time.perf_counter() - started)
+            budget.spend(time.process_time() - started)
         else:
             budget.skipped += 1
     direction = max(directions, key=directions.__getitem__) if directions else (1, 0)
