@@ -4,9 +4,9 @@
 
 Each language/theme pair runs in a fresh process (the UI language is fixed at start-up, as in
 the app) with its own ``QWEN_DESK_HOME``, the real app (``qwen_desk.app.build``) on the qasync
-loop, the real knowledge base and the Ollama stand-in of ``tests/support`` as the daemon. Screens:
-empty state, ingesting, settings, answer with citations, source viewer on a PDF page, and the
-Ollama-missing panel. Files are named ``<screen>-<lang>-<theme>.png``.
+loop, the real knowledge base and the Ollama stand-in of ``tests/support`` as the daemon.
+Screens: empty state, drop highlight, ingesting, settings, answer with citations, source viewer
+on a PDF page, and the Ollama-missing panel. Files are named ``<screen>-<lang>-<theme>.png``.
 """
 
 from __future__ import annotations
@@ -118,6 +118,9 @@ class Shots:
         if ollama is not None:
             await self.until(lambda: ollama.state == "connected", 30)
         await self.save("empty")
+        w.drop_overlay.reveal()  # what a drag of files over the window looks like
+        await self.save("drop")
+        w.drop_overlay.hide()
 
         files = self.make_documents()
         w.open_paths([str(p) for p in files])

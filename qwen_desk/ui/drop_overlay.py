@@ -60,6 +60,10 @@ class DropOverlay(QWidget):
         parent = self.parentWidget()
         if parent is not None:
             self.setGeometry(parent.rect())
+            # a wrapped label needs its height for the width it gets
+            width = max(240, min(560, parent.width() - 80))
+            self._label.setFixedWidth(width)
+            self._label.setFixedHeight(self._label.heightForWidth(width))
         self.raise_()
         self.show()
         self.sig_revealed.emit()
