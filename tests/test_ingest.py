@@ -297,6 +297,7 @@ def test_close_interrupts_and_the_next_start_resumes(tmp_path: Path) -> None:
         second.ingest.subscribe(rec2)
         second.ingest.start()
         (event,) = rec2.wait([job])
+        assert rec2.states(job)[0] is IngestState.QUEUED  # announced to a fresh listener
         assert event.state is IngestState.READY and event.chunks > 10
         (record,) = second.store.list_documents(C)
         assert record.n_chunks == event.chunks

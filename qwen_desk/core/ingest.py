@@ -102,6 +102,16 @@ class IngestService:
             if self._stopping:
                 raise RuntimeError("the ingestion service is closed")
             if self._thread is None or not self._thread.is_alive():
+                resumed = [
+                    j for j in self._queue.jobs((JobState.QUEUED,)) if j.kind is not JobKind.SKIP
+                ]
+                announced = {e.job_id for e in self._notices}
+                # Jobs left by an earlier run: announce them so a fresh GUI list shows them.
+                self._notices.extend(
+                    IngestEvent(j.path, j.collection, IngestState.QUEUED, job_id=j.id)
+                    for j in resumed
+                    if j.id not in announced
+                )
                 self._idle = self._queue.pending_count() == 0
                 self._thread = threading.Thread(
                     target=self._run, name="qwen-desk-ingest", daemon=True
