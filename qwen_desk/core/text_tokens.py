@@ -7,7 +7,9 @@ Latin, Cyrillic, Greek... words and digit runs become one token each (English pl
 with the light S-stemmer of Harman 1991); runs of CJK characters (Han, kana, hangul) become
 overlapping character bigrams, a lone character becomes a unigram. Tokens are joined by spaces and
 indexed with the ``whitespace`` tokenizer; queries go through the same function, so both sides
-agree. ``bench/retrieval_quality.py`` measured this choice against plain n-grams.
+agree. ``bench/retrieval_quality.py --variants`` chose this: full-text recall@5 0.992 on
+CMRC2018 and 0.99 on HotpotQA (no stemming: 0.992 / 0.98; adding CJK unigrams: 0.994 on CMRC
+but noisier BM25 scores and a worse hybrid).
 """
 
 from __future__ import annotations
