@@ -418,3 +418,20 @@ def test_huge_pdf_streams_with_progress_and_cancels(
     assert final.state is IngestState.CANCELLED
     assert time.monotonic() - asked < 30  # stops after the current batch, not at the end
     assert kb.store.get_document(C, progress.doc_id or "") is None
+
+
+def test_failed_new_version_keeps_the_old_one_until_the_file_is_fixed(
+    kb: KnowledgeBase, rec: Recorder, tmp_path: Path
+) -> None:
+    md = make_md(tmp_path / "memo.md", "Memo", ["The audit is due on the first of March."])
+    original = md.read_bytes()
+    (v1,) = rec.wait(kb.ingest.add_paths([md], C))
+    md.write_bytes(bytes(range(256)) * 64)  # overwritten with binary junk
+    (v2,) = rec.wait(kb.ingest.add_paths([md], C))
+    assert v2.state is IngestState.FAILED
+    rows = {r.doc_id: _status(r) for r in kb.store.list_documents(C)}
+    assert rows == {v1.doc_id: "ready", v2.doc_id: "failed"}  # the old text stays searchable
+    md.write_bytes(original)  # fixed: back to the indexed content
+    (v3,) = rec.wait(kb.ingest.add_paths([md], C))
+    assert v3.state is IngestState.UNCHANGED and v3.doc_id == v1.doc_id
+    assert [r.doc_id for r in kb.store.list_documents(C)] == [v1.doc_id]

@@ -300,6 +300,7 @@ class IngestService:
 
     def _maintain(self) -> None:
         self._written_since_maintain = 0
+        self._queue.prune()
         try:
             with self._kb.write_lock:
                 self._kb.store.maintain()
@@ -369,19 +370,21 @@ class IngestService:
         store, embedder = kb.store, kb.embedder
         collection, doc_id = job.collection, event.doc_id
         existing = store.get_document(collection, doc_id)
+        older = [  # other versions of this path (edited since, or failed attempts)
+            d.doc_id
+            for d in store.find_documents(str(path), collection)
+            if d.doc_id != doc_id and d.path == str(path)
+        ]
         if (
             job.kind is JobKind.INDEX
             and existing is not None
             and _status(existing) == DocumentStatus.READY.value
             and existing.embed_model == embedder.model_id
         ):
+            if older:  # e.g. the file was reverted to an earlier content
+                self._delete_versions(collection, older)
             event.state = IngestState.UNCHANGED
             return existing
-        older = [
-            d.doc_id
-            for d in store.find_documents(str(path), collection)
-            if d.doc_id != doc_id and d.path == str(path)
-        ]
         with self._cond:
             password = self._passwords.get(job.id)
         self._emit(_copy(event))  # PARSING
@@ -428,11 +431,21 @@ class IngestService:
         with kb.write_lock:
             store.ensure_collection(collection)  # queued before the collection existed
             store.replace_document(record, chunks, vectors)
-            for old in older:  # the new version is visible: the old one can go
-                store.delete_document(collection, old)
+        self._delete_versions(collection, older)  # the new version is visible: old ones go
         self._written_since_maintain += 1
         event.state = IngestState.READY
         return record
+
+    def _delete_versions(self, collection: str, doc_ids: list[str]) -> None:
+        from qwen_desk.core.errors import DocumentNotFound
+
+        for doc_id in doc_ids:
+            with self._kb.write_lock:
+                try:
+                    self._kb.store.delete_document(collection, doc_id)
+                except DocumentNotFound:  # removed meanwhile
+                    pass
+        self._written_since_maintain += bool(doc_ids)
 
     def _record_failure(self, job: Job, event: IngestEvent) -> None:
         """Keep the failure visible as a failed document row (when the file could be hashed)."""
