@@ -315,7 +315,7 @@ class KnowledgeController(QObject):
     def delete_collection(self, name: str) -> None:
         """Delete a collection with its documents (the UI has asked for confirmation)."""
         switch = None
-        if name == self._current:
+        if name == self._current and name != DEFAULT_COLLECTION:  # "default" is only emptied
             others = [n for n in self.collection_model.names() if n != name]
             switch = others[0] if others else DEFAULT_COLLECTION
 

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from qwen_desk.controllers.knowledge_controller import KnowledgeController
 from qwen_desk.core.types import IngestState
-from qwen_desk.models.collection_model import display_name
+from qwen_desk.models.collection_model import DEFAULT_COLLECTION, display_name
 from qwen_desk.models.document_model import DocumentItem
 from qwen_desk.ui.document_delegate import DocumentDelegate, status_text
 from qwen_desk.ui.empty_state import EmptyState
@@ -183,10 +183,15 @@ class KnowledgeSidebar(QWidget):
             widget.setEnabled(enabled)
 
     def _sync_combo(self, *_: object) -> None:
-        row = self.controller.collection_model.row_of(self.controller.current_collection)
+        current = self.controller.current_collection
+        row = self.controller.collection_model.row_of(current)
         if row >= 0 and row != self.collection_combo.currentIndex():
             self.collection_combo.setCurrentIndex(row)
-        self.action_delete_collection.setEnabled(self.collection_combo.count() > 0)
+        builtin = current == DEFAULT_COLLECTION  # can be emptied, not renamed or removed
+        self.action_rename_collection.setEnabled(not builtin)
+        self.action_delete_collection.setText(
+            self.tr("Remove all documents…") if builtin else self.tr("Delete…")
+        )
 
     def _on_combo_activated(self, row: int) -> None:
         names = self.controller.collection_model.names()
@@ -339,15 +344,19 @@ class KnowledgeSidebar(QWidget):
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle(self.tr("Delete knowledge base"))
-        box.setText(
-            self.tr("Delete “%1” and its %2 documents?")
-            .replace("%1", display_name(name))
-            .replace("%2", str(count))
+        question = (
+            self.tr("Remove all %2 documents from “%1”?")
+            if name == DEFAULT_COLLECTION
+            else self.tr("Delete “%1” and its %2 documents?")
         )
+        box.setText(question.replace("%1", display_name(name)).replace("%2", str(count)))
         box.setInformativeText(
             self.tr("The files on your disk are not touched; only the index is deleted.")
         )
-        delete = box.addButton(self.tr("Delete"), QMessageBox.ButtonRole.DestructiveRole)
+        delete = box.addButton(
+            self.tr("Remove all") if name == DEFAULT_COLLECTION else self.tr("Delete"),
+            QMessageBox.ButtonRole.DestructiveRole,
+        )
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
 
