@@ -311,3 +311,24 @@ def test_corpus_garbled_text_layers_are_refused_not_indexed(corpus: Path) -> Non
             parse_document(corpus / "pdf" / name)
     readable = corpus_pdf(corpus, "pdfjs__vertical-ja.pdf")  # few characters, all real
     assert "日本語" in readable.text and not readable.scanned_pages
+
+
+def test_table_gate_needs_a_grid_not_underlines_or_frames(tmp_path: Path) -> None:
+    from qwen_desk.core.documents.pdf import _may_hold_table
+
+    pdf = pymupdf.open()
+    underlined = pdf.new_page()
+    for k in range(10):
+        underlined.draw_line((72, 100 + 20 * k), (300, 100 + 20 * k))  # underlines only
+    framed = pdf.new_page()
+    framed.draw_rect(pymupdf.Rect(50, 50, 300, 200))
+    framed.draw_rect(pymupdf.Rect(50, 250, 300, 400))  # two framed boxes
+    for k in range(3):
+        framed.draw_line((60, 60 + 10 * k), (290, 60 + 10 * k))
+    grid = pdf.new_page()
+    for k in range(3):
+        grid.draw_line((100 + 80 * k, 100), (100 + 80 * k, 160))
+        grid.draw_line((100, 100 + 30 * k), (260, 100 + 30 * k))
+    pdf.save(tmp_path / "gate.pdf")
+    pages = pymupdf.open(tmp_path / "gate.pdf")
+    assert [_may_hold_table(page) for page in pages] == [False, False, True]
