@@ -161,3 +161,31 @@ def test_escape_hides_the_drop_highlight_first(qtbot, services) -> None:
     assert win.drop_overlay.isVisible()
     win.action_stop.trigger()
     assert not win.drop_overlay.isVisible()
+
+
+def test_a_burst_of_ingestion_events_is_coalesced(qtbot, services) -> None:
+    """Thousands of events from the worker thread wake the GUI thread once, and keep order."""
+    import threading
+
+    from qwen_desk.controllers.knowledge_controller import KnowledgeController
+    from qwen_desk.core.types import IngestEvent, IngestState
+
+    controller = KnowledgeController(services, services)
+    controller.document_model.set_documents("default", [])
+    wakes: list[int] = []
+    controller._relay.sig_wake.connect(lambda: wakes.append(1))
+    n = 1000
+
+    def worker() -> None:
+        for i in range(n):
+            controller._relay.push(
+                IngestEvent(f"/docs/{i:04d}.pdf", "default", IngestState.QUEUED, job_id=i + 1)
+            )
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    qtbot.waitUntil(lambda: controller.document_model.rowCount() == n, timeout=10_000)
+    assert len(wakes) == 1
+    assert controller.document_model.item(0).path == "/docs/0999.pdf"  # newest on top
+    assert controller.busy  # 1000 files queued, none finished

@@ -3,10 +3,11 @@
 It runs the ingestion service of ``AppServices.knowledge`` (its own worker thread, the single
 writer) and the collection and document operations, and keeps two Qt models up to date: the
 collections (``CollectionModel``) and the documents of the current collection
-(``DocumentModel``). Ingestion events arrive on the worker thread; they are re-emitted through a
-signal of a relay object that lives on the GUI thread, with a queued connection, so the worker
-never touches a QObject's state. Store reads and writes (listing documents, removing, collection
-changes) run on a one-thread ``BackgroundRunner``, in order, never on the GUI thread.
+(``DocumentModel``). Ingestion events arrive on the worker thread; they are handed over through
+a signal of a relay object that lives on the GUI thread, with a queued connection (coalesced:
+one wake-up per burst), so the worker never touches a QObject's state. Store reads and writes
+(listing documents, removing, collection changes) run on a one-thread ``BackgroundRunner``, in
+order, never on the GUI thread.
 
 Paths added before the knowledge base is open (files given on the command line at start-up) are
 kept and queued as soon as it opens.
@@ -16,10 +17,12 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from qwen_desk.controllers.background import BackgroundRunner
 from qwen_desk.controllers.services import store_exists
@@ -37,15 +40,41 @@ log = logging.getLogger(__name__)
 
 DEFAULT_COLLECTION = "default"  # same value as core.knowledge.DEFAULT_COLLECTION (kept light)
 SETTINGS_KEY = "knowledge/collection"
+DRAIN_BATCH = 200  # ingestion events handled per event-loop pass
 # (collections, collection asked for, collection shown, its documents)
 _Loaded = tuple[list[CollectionInfo], str, str, list[DocumentRecord]]
 
 
 class _EventRelay(QObject):
-    """Lives on the GUI thread; the ingestion worker emits its signal."""
+    """Carries ingestion events from the worker thread to the GUI thread, coalesced.
 
-    sig_event = Signal(object)
-    """An ``IngestEvent``, emitted on the worker thread, delivered queued on the GUI thread."""
+    ``push`` (worker thread) appends to a locked queue and emits ``sig_wake`` only when the
+    queue was empty, so a burst of events (thousands of QUEUED events for a big folder) costs
+    one queued signal; the GUI side drains at most ``DRAIN_BATCH`` events per pass and yields
+    to the event loop between passes.
+    """
+
+    sig_wake = Signal()
+    """Events are waiting (emitted on the worker thread, delivered queued)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lock = threading.Lock()
+        self._events: deque[IngestEvent] = deque()
+
+    def push(self, event: IngestEvent) -> None:
+        """Worker thread: queue ``event`` for the GUI thread."""
+        with self._lock:
+            wake = not self._events
+            self._events.append(event)
+        if wake:
+            self.sig_wake.emit()
+
+    def take(self, limit: int) -> tuple[list[IngestEvent], bool]:
+        """GUI thread: up to ``limit`` events, and whether more are waiting."""
+        with self._lock:
+            batch = [self._events.popleft() for _ in range(min(limit, len(self._events)))]
+            return batch, bool(self._events)
 
 
 class KnowledgeController(QObject):
@@ -75,7 +104,7 @@ class KnowledgeController(QObject):
         self.collection_model = CollectionModel(self)
         self._runner = BackgroundRunner("qwen-desk-knowledge", parent=self)
         self._relay = _EventRelay(self)
-        self._relay.sig_event.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
+        self._relay.sig_wake.connect(self._drain, Qt.ConnectionType.QueuedConnection)
         self._unsubscribe: Callable[[], None] | None = None
         self._pending: list[tuple[list[str], str, str | None]] = []
         self._batch: dict[int, bool] = {}  # job id -> finished, for "Indexing 3 of 10"
@@ -122,9 +151,8 @@ class KnowledgeController(QObject):
             return
         if self._unsubscribe is not None:
             self._unsubscribe()
-        relay = self._relay
-        # Called on the worker thread: only emit (Qt queues it to the GUI thread).
-        self._unsubscribe = kb.ingest.subscribe(relay.sig_event.emit)
+        # Called on the worker thread: only queue (the relay wakes the GUI thread).
+        self._unsubscribe = kb.ingest.subscribe(self._relay.push)
         self.refresh()
         pending, self._pending = self._pending, []
         for paths, collection, password in pending:
@@ -229,6 +257,13 @@ class KnowledgeController(QObject):
         kb = self._kb
         if kb is not None and job_id:
             self._runner.submit(kb.ingest.cancel, job_id, on_error=self._on_error)
+
+    def _drain(self) -> None:
+        events, more = self._relay.take(DRAIN_BATCH)
+        for event in events:
+            self._on_event(event)
+        if more:
+            QTimer.singleShot(0, self._drain)  # let paints and input in between batches
 
     def _on_event(self, event: IngestEvent) -> None:
         if event.job_id and (event.job_id in self._batch or not event.finished):
