@@ -49,8 +49,10 @@ TABLE_MIN_CROSSINGS = 9  # rule crossings: a 2x2 grid has 9, one or two framed b
 # find_tables costs 20-200 ms a page: a document gets this much CPU time for it (CPU, not wall
 # time, so a busy machine changes little), then reads the remaining pages' tables as plain
 # lines (keeps parsing near 300 pages/s on table-heavy files).
-TABLE_BUDGET_S = 0.25
-TABLE_BUDGET_PER_PAGE_S = 0.0005
+TABLE_BUDGET_S = 0.15
+TABLE_BUDGET_PER_PAGE_S = 0.0006
+SHORT_DOCUMENT_PAGES = 30  # short documents (reports, statements) get tables on every page:
+SHORT_DOCUMENT_TABLE_S = 0.75  # their absolute time matters, not pages per second
 SCANNED_MAX_CHARS = 3  # a page with images and at most this much text is a scan
 GARBLED_RATIO = 0.3  # share of control characters / U+FFFD that makes a text layer garbage
 _GARBAGE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ufffd]")
@@ -111,7 +113,7 @@ def parse_pdf(path: str | Path, password: str | None = None) -> ParsedDocument:
     try:
         if doc.page_count == 0:
             raise CorruptFile(f"{p.name} is damaged: it has no pages")
-        budget = _TableBudget(TABLE_BUDGET_S + TABLE_BUDGET_PER_PAGE_S * doc.page_count)
+        budget = _TableBudget(_table_budget(doc.page_count))
         pages = [_read_page_safely(doc, i, warnings, budget) for i in range(doc.page_count)]
         if budget.skipped:
             warnings.append(
@@ -192,15 +194,30 @@ def open_pdf(path: Path, password: str | None) -> Any:
     return doc
 
 
+def _table_budget(pages: int) -> float:
+    """CPU seconds a document may spend in ``find_tables``."""
+    budget = TABLE_BUDGET_S + TABLE_BUDGET_PER_PAGE_S * pages
+    return max(budget, SHORT_DOCUMENT_TABLE_S) if pages <= SHORT_DOCUMENT_PAGES else budget
+
+
 class _TableBudget:
     """Time left for table detection in one document."""
 
     def __init__(self, seconds: float) -> None:
         self.left = seconds
         self.skipped = 0
+        self._calls = 0
+        self._spent = 0.0
+
+    def allows(self) -> bool:
+        """Whether one more page fits, at the average cost of the pages so far."""
+        average = self._spent / self._calls if self._calls else 0.0
+        return self.left > average
 
     def spend(self, seconds: float) -> None:
         self.left -= seconds
+        self._spent += seconds
+        self._calls += 1
 
 
 def _read_page_safely(doc: Any, index: int, warnings: list[str], budget: _TableBudget) -> _Page:
@@ -245,7 +262,7 @@ def _read_page(page: Any, budget: _TableBudget) -> _Page:
             direction = max(block_dirs, key=block_dirs.__getitem__)
             regions.extend(_column_regions(lines, direction))
     if regions and _may_hold_table(page):
-        if budget.left > 0:
+        if budget.allows():
             started = time.process_time()
             regions = _with_tables(page, regions)
             budget.spend(time.process_time() - started)
