@@ -168,7 +168,13 @@ def test_remove_and_reindex(qtbot, window: MainWindow, tmp_path: Path) -> None:
     qtbot.waitUntil(lambda: IngestState.EMBEDDING in seen, timeout=READY_TIMEOUT_MS)
     wait_state(qtbot, window, pdf, IngestState.READY)
     assert seen[-1] is IngestState.READY
-    controller.remove_document(str(other.resolve()))
+    # select the row and press Delete
+    view = window.knowledge_sidebar.list_view
+    view.setCurrentIndex(
+        view.model().index(controller.document_model.row_of_path(str(other.resolve())), 0)
+    )
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
     assert item_state(window, other) is None
     kb = window.services.knowledge
     assert kb is not None

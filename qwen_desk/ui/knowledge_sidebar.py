@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -155,6 +155,9 @@ class KnowledgeSidebar(QWidget):
         self.cancel_button.clicked.connect(c.cancel_all)
         self.list_view.customContextMenuRequested.connect(self._on_context_menu)
         self.list_view.doubleClicked.connect(self._on_double_clicked)
+        remove = QShortcut(QKeySequence.StandardKey.Delete, self.list_view)
+        remove.setContext(Qt.ShortcutContext.WidgetShortcut)
+        remove.activated.connect(self.remove_selected)
         c.sig_collections_changed.connect(self._sync_combo)
         c.sig_current_collection_changed.connect(self._sync_combo)
         c.sig_documents_loaded.connect(self._update_page)
@@ -268,6 +271,13 @@ class KnowledgeSidebar(QWidget):
         menu.addSeparator()
         menu.addAction(self.tr("Remove from knowledge base"), lambda: c.remove_document(item.path))
         return menu
+
+    def remove_selected(self) -> None:
+        """Delete key: remove the selected document from the knowledge base (not from disk)."""
+        index = self.list_view.currentIndex()
+        item = self._item_at(index)
+        if item is not None:
+            self.controller.remove_document(item.path)
 
     def _reindex(self, item: DocumentItem) -> None:
         if item.doc_id is None:
