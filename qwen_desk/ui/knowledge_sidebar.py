@@ -266,7 +266,9 @@ class KnowledgeSidebar(QWidget):
             menu.addAction(self.tr("Cancel indexing"), lambda: c.cancel(item.job_id))
         else:
             if item.doc_id is not None or item.state is IngestState.FAILED:
-                menu.addAction(self.tr("Re-index"), lambda: self._reindex(item))
+                menu.addAction(
+                    self.tr("Re-index"), lambda: self.controller.reindex_document(item.path)
+                )
             menu.addAction(self.tr("Open file"), lambda: self.open_file(item.path))
         menu.addSeparator()
         menu.addAction(self.tr("Remove from knowledge base"), lambda: c.remove_document(item.path))
@@ -278,12 +280,6 @@ class KnowledgeSidebar(QWidget):
         item = self._item_at(index)
         if item is not None:
             self.controller.remove_document(item.path)
-
-    def _reindex(self, item: DocumentItem) -> None:
-        if item.doc_id is None:
-            self.controller.add_paths([item.path])
-        else:
-            self.controller.reindex_document(item.path)
 
     def _on_context_menu(self, pos: QPoint) -> None:
         item = self._item_at(self.list_view.indexAt(pos))
