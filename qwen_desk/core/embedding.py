@@ -191,11 +191,19 @@ class Embedder:
                 )
             self._model = model
 
+    def close(self) -> None:
+        """Drop the model (memory is freed once no encode is running); ``load()`` brings it back."""
+        with self._load_lock:
+            self._model = None
+
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         """One forward pass over ``texts``: float32 (n, dim), L2-normalised."""
         import torch
 
         model = self._model
+        if model is None:  # closed meanwhile
+            self.load()
+            model = self._model
         with self._tokenize_lock:
             features = model.preprocess(list(texts))
         with torch.inference_mode():
