@@ -62,7 +62,7 @@ TURNS = [
     "How long does the male keep the egg warm?",
     "What does the female do meanwhile?",
     "And what does chlorophyll absorb?",
-    "How long is the Yangtze river?",
+    "长江全长多少公里？",
 ]
 
 
@@ -90,6 +90,8 @@ async def measure(rag: Any, standin: OllamaStandIn, questions: list[str]) -> dic
     to_request: list[float] = []
     to_token: list[float] = []
     retrieval: list[float] = []
+    own: list[float] = []
+    not_found = 0
     for i, question in enumerate(questions):
         before = len(standin.requests_for("/api/chat"))
         started = time.time()
@@ -98,11 +100,15 @@ async def measure(rag: Any, standin: OllamaStandIn, questions: list[str]) -> dic
             if first is None and isinstance(event, TokenDelta):
                 first = time.time()
         chats = standin.requests_for("/api/chat")
-        if len(chats) == before or i < 2:  # not-in-documents, or warm-up
+        if i < 2:  # warm-up (the model's facts are asked once)
+            continue
+        if len(chats) == before:
+            not_found += 1
             continue
         to_request.append((chats[-1].time - started) * 1000)
         to_token.append(((first or started) - started) * 1000)
         retrieval.append(rag.last_timings.get("retrieval_s", 0.0) * 1000)
+        own.append(to_request[-1] - retrieval[-1])
 
     def summary(values: list[float]) -> dict[str, float]:
         return {
@@ -116,6 +122,8 @@ async def measure(rag: Any, standin: OllamaStandIn, questions: list[str]) -> dic
         "question_to_request": summary(to_request),
         "question_to_first_token": summary(to_token),
         "retrieval_only": summary(retrieval),
+        "without_retrieval": summary(own),
+        "not_in_documents": not_found,
     }
 
 
@@ -127,7 +135,10 @@ async def prefix_stability(rag: Any, standin: OllamaStandIn) -> dict[str, Any]:
             question, conversation_id=conversation_id, collection=COLLECTION
         ):
             conversation_id = getattr(event, "conversation_id", conversation_id) or conversation_id
-        bodies.append(standin.last_request("/api/chat").body)
+        body = standin.last_request("/api/chat").body
+        if bodies and body is bodies[-1]:
+            raise RuntimeError(f"no request for {question!r}: nothing relevant was found")
+        bodies.append(body)
     shares, reusable = [], []
     for prev, nxt in itertools.pairwise(bodies):
         a, b = prompt_text(prev), prompt_text(nxt)
@@ -174,7 +185,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for size in args.sizes:
             started = time.perf_counter()
             if size > rows:
-                rows += add_filler(store, COLLECTION, size - rows, per_document=5000, seed=size)
+                rows += add_filler(
+                    store,
+                    COLLECTION,
+                    size - rows,
+                    per_document=5000,
+                    seed=size,
+                    embedder=embedder,
+                )
             store.maintain()
             build_s = time.perf_counter() - started
             stats = store.stats()

@@ -24,7 +24,7 @@ from tests.support.kb import EN_PAGES, ZH_PARAGRAPHS, shared_embedder
 from tests.support.ollama_standin import OllamaStandIn
 from tests.support.rag_kb import IndexedDocument, add_document
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(300)
 
 COLLECTION = "notes"
 
@@ -301,3 +301,20 @@ def test_num_ctx_is_capped_by_the_model(
         _run(rag, "Where do penguins breed?", collection=COLLECTION, times=2)
         assert server.last_request("/api/chat").body["options"]["num_ctx"] == 4096
         assert len(server.requests_for("/api/show")) == 1  # asked once, then cached
+
+
+def test_follow_up_without_its_own_keywords_is_searched_with_the_previous_question(
+    store: Any, embedder: Any, standin: OllamaStandIn, conversations: ConversationStore,
+    documents: dict[str, IndexedDocument],
+) -> None:  # fmt: skip
+    rag = _service(store, embedder, standin, conversations)
+    follow_up = "What does the female do meanwhile?"
+    assert asyncio.run(rag.retrieve(follow_up, COLLECTION)) == []  # alone: nothing relevant
+    first = _run(rag, "How long does the male emperor penguin keep the egg warm?",
+                 collection=COLLECTION)[-1]  # fmt: skip
+    rag = _service(store, embedder, standin, conversations)
+    done = _run(rag, follow_up, conversation_id=first.conversation_id)[-1]
+    assert isinstance(done, AnswerDone) and not done.not_in_documents
+    assert "female returns to the sea" in done.sources[0].text
+    body = standin.last_request("/api/chat").body
+    assert body["messages"][-1]["content"].endswith(f"Question: {follow_up}")

@@ -201,12 +201,23 @@ class RagService:
         vector = self.embedder.embed_query(question)
         return list(self.store.search(question, vector, collection=collection, k=k, mode="hybrid"))
 
-    async def retrieve(self, question: str, collection: str) -> list[Hit]:
-        """The relevant passages for ``question``, best first (runs in a worker thread)."""
-        hits = await asyncio.to_thread(
-            self._search, question, collection, self.settings.sources_top_k
-        )
-        return self.relevance.filter(question, hits)
+    async def retrieve(
+        self, question: str, collection: str, *, previous_question: str | None = None
+    ) -> list[Hit]:
+        """The relevant passages for ``question``, best first (searches in a worker thread).
+
+        A follow-up ("and what does the female do meanwhile?") often names nothing the
+        documents contain; when it finds nothing relevant on its own, it is searched again
+        together with the previous question of the conversation.
+        """
+        k = self.settings.sources_top_k
+        hits = await asyncio.to_thread(self._search, question, collection, k)
+        relevant = self.relevance.filter(question, hits)
+        if relevant or not previous_question:
+            return relevant
+        combined = f"{previous_question}\n{question}"
+        hits = await asyncio.to_thread(self._search, combined, collection, k)
+        return self.relevance.filter(combined, hits)
 
     @property
     def relevance(self) -> RelevancePolicy:
@@ -274,7 +285,8 @@ class RagService:
             sources: list[Hit] | None = None
             if collection is not None:
                 try:
-                    sources = await self.retrieve(question, collection)
+                    previous = pairs[-1][0].text if pairs else None
+                    sources = await self.retrieve(question, collection, previous_question=previous)
                 except BaseException:
                     options_task.cancel()
                     raise

@@ -93,12 +93,27 @@ def add_document(
     return IndexedDocument(record, chunks, text)
 
 
-def clustered_unit_vectors(n: int, dim: int, *, clusters: int = 256, seed: int = 0) -> np.ndarray:
-    """``n`` L2-normalised float32 vectors around ``clusters`` random centres."""
+def clustered_unit_vectors(
+    n: int,
+    dim: int,
+    *,
+    clusters: int = 256,
+    seed: int = 0,
+    centres: np.ndarray | None = None,
+    spread: float = 0.6,
+) -> np.ndarray:
+    """``n`` L2-normalised float32 vectors around ``centres`` (default: random ones).
+
+    Give real embeddings as ``centres`` (and a small ``spread``) to keep the filler in the
+    region of the space real text occupies: random centres make real vectors outliers, which
+    an ANN index then fails to find (not what happens in a real knowledge base).
+    """
     rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((clusters, dim)).astype(np.float32)
-    labels = rng.integers(0, clusters, n)
-    vectors = centres[labels] + 0.6 * rng.standard_normal((n, dim)).astype(np.float32)
+    if centres is None:
+        centres = rng.standard_normal((clusters, dim)).astype(np.float32)
+    labels = rng.integers(0, len(centres), n)
+    noise = rng.standard_normal((n, dim)).astype(np.float32)
+    vectors = centres[labels] + spread * noise / np.sqrt(dim)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors.astype(np.float32)
 
@@ -118,11 +133,21 @@ def add_filler(
     *,
     per_document: int = 1000,
     seed: int = 0,
+    embedder: Any = None,
 ) -> int:
-    """Add ``n_chunks`` rows of word-salad text with clustered random vectors; returns rows."""
+    """Add ``n_chunks`` rows of word-salad text with clustered vectors; returns rows.
+
+    With ``embedder``, the clusters are centred on real embeddings of 256 filler texts (a few
+    seconds), so the vectors look like real ones to an ANN index; without, on random points.
+    """
     rng = np.random.default_rng(seed)
-    vectors = clustered_unit_vectors(n_chunks, store.dim, seed=seed)
     words = np.array(FILLER_TEXT.split())
+    centres = None
+    if embedder is not None:
+        centres = embedder.embed_documents([" ".join(rng.choice(words, 40)) for _ in range(256)])
+    vectors = clustered_unit_vectors(
+        n_chunks, store.dim, seed=seed, centres=centres, spread=0.6 if centres is None else 1.0
+    )
     written = 0
     doc_no = 0
     while written < n_chunks:
