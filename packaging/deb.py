@@ -51,6 +51,9 @@ KNOWN_SONAME_PACKAGES = {
     "libwayland-cursor.so.0": "libwayland-cursor0",
     "libwayland-egl.so.1": "libwayland-egl1",
 }
+# Needed only by optional Qt plugins (the GTK platform theme: native dialogs on GNOME).
+OPTIONAL_SONAME_PACKAGES = {"libgtk-3.so.0": "libgtk-3-0", "libgdk-3.so.0": "libgtk-3-0"}
+RECOMMENDS = ("desktop-file-utils", "shared-mime-info", "hicolor-icon-theme")
 # Always wanted on a desktop even if no bundled library links them directly.
 BASE_DEPENDS = ("libxcb-cursor0", "libxkbcommon-x11-0", "libegl1", "libgl1", "libfontconfig1")
 
@@ -103,19 +106,24 @@ def owning_packages(paths: list[str]) -> set[str]:
     return {p for p in packages if p}
 
 
-def compute_depends(bundle: Path) -> tuple[list[str], list[str]]:
-    """(Depends entries, sonames nobody provides) for the bundle."""
+def compute_depends(bundle: Path) -> tuple[list[str], list[str], list[str]]:
+    """(Depends, Recommends, sonames nobody provides) for the bundle."""
     found, missing = external_libraries(bundle)
+    optional = {name: found.pop(name) for name in list(found) if name in OPTIONAL_SONAME_PACKAGES}
     packages = owning_packages(sorted(found.values()))
     packages.discard("libc6")  # replaced by the versioned floor below
+    recommends = set(RECOMMENDS) | owning_packages(sorted(optional.values()))
     unresolved = []
     for soname in sorted(missing):
         if soname in KNOWN_SONAME_PACKAGES:
             packages.add(KNOWN_SONAME_PACKAGES[soname])
+        elif soname in OPTIONAL_SONAME_PACKAGES:
+            recommends.add(OPTIONAL_SONAME_PACKAGES[soname])
         else:
             unresolved.append(soname)
     packages.update(BASE_DEPENDS)
-    return [GLIBC_FLOOR, *sorted(packages)], unresolved
+    recommends -= packages
+    return [GLIBC_FLOOR, *sorted(packages)], sorted(recommends), unresolved
 
 
 def _link_or_copy(src: str, dst: str) -> None:
@@ -151,7 +159,9 @@ def _md5sums(root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def control_text(version: str, arch: str, depends: list[str], installed_kib: int) -> str:
+def control_text(
+    version: str, arch: str, depends: list[str], recommends: list[str], installed_kib: int
+) -> str:
     return (
         f"Package: {PACKAGE}\n"
         f"Version: {version}\n"
@@ -159,7 +169,7 @@ def control_text(version: str, arch: str, depends: list[str], installed_kib: int
         f"Maintainer: {MAINTAINER}\n"
         f"Installed-Size: {installed_kib}\n"
         f"Depends: {', '.join(depends)}\n"
-        "Recommends: desktop-file-utils, shared-mime-info, hicolor-icon-theme\n"
+        f"Recommends: {', '.join(recommends)}\n"
         "Section: text\n"
         "Priority: optional\n"
         "Description: private, offline chat with your documents\n"
@@ -181,8 +191,8 @@ def build_deb(
     metainfo_file: Path,
     svg_icon: Path,
     license_text: str,
-    compression: str = "xz",
-    level: int = 6,
+    compression: str = "zstd",
+    level: int = 9,
 ) -> tuple[Path, dict[str, object]]:
     """Stage the package tree under ``work_dir`` and build ``out_dir/<pkg>_<ver>_<arch>.deb``."""
     from icons import write_hicolor  # packaging/icons.py (this folder is on sys.path)
@@ -207,12 +217,13 @@ def build_deb(
     (doc / "copyright").write_text(license_text, encoding="utf-8")
     _normalise_modes(root)
 
-    depends, unresolved = compute_depends(root / INSTALL_DIR)
+    depends, recommends, unresolved = compute_depends(root / INSTALL_DIR)
     debian = root / "DEBIAN"
     debian.mkdir()
     (debian / "md5sums").write_text(_md5sums(root), encoding="utf-8")
     (debian / "control").write_text(
-        control_text(version, arch, depends, _installed_size_kib(root)), encoding="utf-8"
+        control_text(version, arch, depends, recommends, _installed_size_kib(root)),
+        encoding="utf-8",
     )
     for name in ("control", "md5sums"):
         (debian / name).chmod(0o644)
@@ -234,5 +245,10 @@ def build_deb(
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    info = {"depends": depends, "unresolved_sonames": unresolved, "arch": arch}
+    info = {
+        "depends": depends,
+        "recommends": recommends,
+        "unresolved_sonames": unresolved,
+        "arch": arch,
+    }
     return target, info

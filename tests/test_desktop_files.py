@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import configparser
+import io
 import json
 import plistlib
 import shutil
 import struct
 import subprocess
 import sys
+import tarfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -159,3 +161,48 @@ def test_launcher_sets_offline_environment_and_bundled_model(
     for key in ("TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY", "DO_NOT_TRACK"):
         assert env[key] == "1"
     assert env["QWEN_DESK_EMBED_MODEL"] == str(model)
+
+
+def test_deb_installs_menu_entry_icons_and_no_maintainer_scripts(
+    tmp_path: Path, qapp: object
+) -> None:
+    """A .deb of a tiny stand-in app folder: the layout, Depends, and nothing that runs."""
+    if shutil.which("dpkg-deb") is None:
+        pytest.skip("dpkg-deb not available (not a Debian system)")
+    import deb
+
+    bundle = tmp_path / "qwen-desk"
+    (bundle / "_internal").mkdir(parents=True)
+    shutil.copy2("/bin/true", bundle / "qwen-desk")  # a real ELF executable
+    target, info = deb.build_deb(
+        bundle=bundle,
+        out_dir=tmp_path / "dist",
+        work_dir=tmp_path / "work",
+        version="9.9.9",
+        app_id=APP_ID,
+        desktop_file=DESKTOP,
+        metainfo_file=METAINFO,
+        svg_icon=SVG,
+        license_text="License: Apache-2.0\n",
+        level=1,
+    )
+    root = tmp_path / "root"
+    subprocess.run(["dpkg-deb", "-x", str(target), str(root)], check=True)
+    assert (root / "opt/qwen-desk/qwen-desk").stat().st_mode & 0o111
+    assert (root / "usr/bin/qwen-desk").readlink() == Path("/opt/qwen-desk/qwen-desk")
+    assert (root / f"usr/share/applications/{APP_ID}.desktop").read_text() == DESKTOP.read_text()
+    assert (root / f"usr/share/metainfo/{APP_ID}.metainfo.xml").is_file()
+    for size in (16, 48, 512):
+        assert (root / f"usr/share/icons/hicolor/{size}x{size}/apps/{APP_ID}.png").is_file()
+    assert (root / f"usr/share/icons/hicolor/scalable/apps/{APP_ID}.svg").is_file()
+    control = subprocess.run(
+        ["dpkg-deb", "-f", str(target)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Package: qwen-desk" in control and "Version: 9.9.9" in control
+    assert "libc6 (>= 2.28)" in info["depends"]  # type: ignore[operator]
+    members = subprocess.run(
+        ["dpkg-deb", "--ctrl-tarfile", str(target)], capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(members)) as control_tar:
+        names = {Path(n).name for n in control_tar.getnames()}
+    assert not names & {"preinst", "postinst", "prerm", "postrm"}  # removal keeps user data
