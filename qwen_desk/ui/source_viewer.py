@@ -128,6 +128,7 @@ class SourceViewer(QFrame):
         self.controller.sig_page_ready.connect(self._on_page)
         self.controller.sig_text_ready.connect(self._on_text)
         self.controller.sig_failed.connect(self._on_failed)
+        # the viewer opens itself on a citation click; the main window only makes room for it
         if chat is not None and hasattr(chat, "sig_citation_requested"):
             chat.sig_citation_requested.connect(self.show_citation)
         self.retranslate()
