@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
 from qwen_desk.controllers.chat_controller import ChatController
 from qwen_desk.core.types import MessageState
@@ -166,4 +167,22 @@ def test_daemon_dying_mid_answer_keeps_partial_then_retry(qtbot, standin, docume
     assert records[1].state is MessageState.DONE and records[1].citations
     reopened = services.conversations.messages(chat.conversation_id or 0)
     assert any(m.error_code == "superseded" for m in reopened)
+
+    # Edit the last question (Edit button -> input box -> Enter): the pair is replaced
+    standin.set_answer("In winter the males huddle together [1].")
+    panel.message_widget(0).edit_button.click()
+    assert panel.edit_banner.isVisible()
+    assert panel.input.toPlainText() == "What do emperor penguins do in winter?"
+    panel.input.setPlainText("What do male emperor penguins do in winter?")
+    qtbot.keyClick(panel.input, Qt.Key.Key_Return)
+    _wait_answer(qtbot, chat)
+    records = chat.model.records()
+    assert [r.text for r in records] == [
+        "What do male emperor penguins do in winter?",
+        "In winter the males huddle together [1].",
+    ]
+    # the store hides superseded pairs when the conversation is opened again
+    chat.new_conversation()
+    chat.open_conversation(records[1].conversation_id)
+    assert [r.text for r in chat.model.records()] == [r.text for r in records]
     services.close()

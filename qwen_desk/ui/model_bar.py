@@ -104,6 +104,8 @@ class ModelBar(QFrame):
         color = _DOT.get(state, "#8c959f")
         self.pill.setText(f'<span style="color:{color};">●</span>&nbsp;{text}')
         self.pull_button.setVisible(state == MODEL_MISSING)
+        if state != CONNECTED:
+            self.vram.setText("")  # what /api/ps said no longer holds
         self.selector.setEnabled(state in (CONNECTED, MODEL_MISSING))
 
     def on_models(self, models: list[ModelInfo]) -> None:
