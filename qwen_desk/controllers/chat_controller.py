@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from qwen_desk.controllers.throttle import TokenThrottler
 from qwen_desk.controllers.ui_state import ui_state
-from qwen_desk.core.errors import QwenDeskError
+from qwen_desk.core.errors import QwenDeskError, error_for_code
 from qwen_desk.core.types import (
     Citation,
     ConversationRecord,
@@ -274,7 +274,7 @@ class ChatController(QObject):
 
         def on_failed(code: str, message: str) -> None:
             if not ready.done():
-                ready.set_exception(QwenDeskError(message))
+                ready.set_exception(error_for_code(code)(message))
 
         services.sig_knowledge_ready.connect(on_ready)
         services.sig_knowledge_failed.connect(on_failed)
@@ -316,10 +316,10 @@ class ChatController(QObject):
                 citations=citations,
                 trimmed=event.trimmed.to_json(),
             )
+        self._refresh_conversation(event.conversation_id)  # in the list before it is selected
         if new_conversation:
             self._remember(event.conversation_id)
             self.sig_conversation_changed.emit(event.conversation_id)
-        self._refresh_conversation(event.conversation_id)
 
     def _on_done(self, stream: _Stream, event: Any) -> None:
         stats: StreamStats = event.stats
