@@ -5,8 +5,9 @@
 Each language/theme pair runs in a fresh process (the UI language is fixed at start-up, as in
 the app) with its own ``QWEN_DESK_HOME``, the real app (``qwen_desk.app.build``) on the qasync
 loop, the real knowledge base and the Ollama stand-in of ``tests/support`` as the daemon.
-Screens: empty state, drop highlight, ingesting, settings, answer with citations, source viewer
-on a PDF page, and the Ollama-missing panel. Files are named ``<screen>-<lang>-<theme>.png``.
+Screens: empty state, drop highlight, ingesting, settings (two tabs), password prompt, answer
+with citations, source viewer on a PDF page, and the Ollama-missing panel. Files are named
+``<screen>-<lang>-<theme>.png``.
 """
 
 from __future__ import annotations
@@ -139,7 +140,14 @@ class Shots:
 
         w.open_settings()
         await self.save("settings", w.settings_dialog)
+        w.settings_dialog.tabs.setCurrentIndex(2)
+        await self.save("settings-appearance", w.settings_dialog)
         w.settings_dialog.reject()
+
+        sidebar = w.knowledge_sidebar
+        sidebar.ask_password(str(self.locked.resolve()))
+        await self.save("password", sidebar.password_dialog)
+        sidebar.password_dialog.reject()
 
         chat = w.chat
         if chat is not None:
@@ -152,8 +160,11 @@ class Shots:
             viewer = w.source_viewer
             if viewer is not None:
                 await self.until(lambda: viewer.isVisible(), 10)
-                # the page renders in the parser process
-                await self.until(lambda: getattr(viewer, "_rendered", True) is not None, 30)
+                # the page renders in the parser process (a text source shows at once)
+                try:
+                    await self.until(lambda: not viewer.is_pdf or viewer.highlighted_rects(), 90)
+                except TimeoutError:
+                    print("the source viewer did not render the page", file=sys.stderr)
                 await self.save("source")
                 viewer.hide()
 
@@ -168,6 +179,8 @@ class Shots:
 
         corrupt = self.docs / "scan-broken.pdf"
         corrupt.write_bytes(b"%PDF-1.4\n" + os.urandom(2048))
+        name = "保密协议.pdf" if self.lang == "zh_CN" else "Confidential agreement.pdf"
+        self.locked = make_pdf(self.docs / name, EN_PAGES[:1], password="secret")
         if self.lang == "zh_CN":
             main = [
                 make_pdf(self.docs / "大熊猫研究报告.pdf", ZH_PARAGRAPHS * 2),
@@ -182,7 +195,7 @@ class Shots:
             self.docs / "Annual report 2025.pdf",
             [long_text(8, seed=i) for i in range(40)],
         )
-        return [*main, corrupt, big]
+        return [*main, corrupt, self.locked, big]
 
 
 if __name__ == "__main__":
