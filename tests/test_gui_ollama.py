@@ -118,3 +118,17 @@ def test_pull_offline_is_explained_and_cancel_keeps_the_part(qtbot) -> None:
             dialog.cancel_button.click()
         assert "Cancelled" in dialog.status.text()
         assert sum(server.downloaded.values()) > 0  # the part already downloaded is kept
+
+
+def test_choosing_a_model_saves_it_and_preloads_it(qtbot) -> None:
+    from qwen_desk.core.settings import Settings
+
+    with OllamaStandIn(models=("qwen2.5:7b", "qwen2.5:0.5b")) as server:
+        ollama, bar, _panel = _watch(qtbot, server.url)
+        qtbot.waitUntil(lambda: bar.selector.count() == 2, timeout=10_000)
+        index = bar.selector.findData("qwen2.5:0.5b")
+        bar.selector.setCurrentIndex(index)
+        bar.selector.activated.emit(index)  # what a user's choice emits
+        assert ollama.current_model == "qwen2.5:0.5b"
+        assert Settings.load().model == "qwen2.5:0.5b"  # saved
+        qtbot.waitUntil(lambda: "qwen2.5:0.5b" in server.loaded, timeout=10_000)

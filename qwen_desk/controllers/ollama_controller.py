@@ -143,6 +143,7 @@ class OllamaController(QObject):
     async def _poll(self) -> None:
         assert self._wake is not None
         while True:
+            self._wake.clear()  # a retry_now() during the check below still wakes the wait
             healthy = await self.check()
             if healthy:
                 self._failures = 0
@@ -152,7 +153,6 @@ class OllamaController(QObject):
                 self._failures += 1
                 self.next_check_s = delay
                 self.sig_retry_scheduled.emit(delay)
-            self._wake.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
 
