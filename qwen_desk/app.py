@@ -142,6 +142,7 @@ def run(desk: Desk) -> int:
     closed = asyncio.Event()
     desk.app.aboutToQuit.connect(closed.set)
     desk.app.lastWindowClosed.connect(closed.set)
+    _close_on_signals(desk)
     try:
         with loop:
             loop.run_until_complete(closed.wait())
@@ -150,6 +151,25 @@ def run(desk: Desk) -> int:
             desk.instance.close()
         desk.services.close()
     return 0
+
+
+def _close_on_signals(desk: Desk) -> None:
+    """Ctrl+C in a terminal, or a session logout (SIGTERM), closes the window properly: the
+    geometry is saved and ingestion stops between batches (it resumes at the next start)."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def request_close(*_: object) -> None:
+        QTimer.singleShot(0, desk.window.close)
+
+    for name in ("SIGINT", "SIGTERM"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), request_close)
+    # Python runs signal handlers only between bytecodes: wake it up now and then.
+    tick = QTimer(desk.app)
+    tick.timeout.connect(lambda: None)
+    tick.start(500)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
