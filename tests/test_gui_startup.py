@@ -45,3 +45,31 @@ def test_first_paint_imports_no_heavy_module(qwen_desk_home) -> None:
     assert report["heavy_at_first_paint"] == []
     assert report["knowledge_ready"] is True
     assert report["heavy_when_idle"] == []  # first run: nothing to list, nothing loaded
+
+
+def test_the_real_app_starts_and_closes_on_sigterm(qwen_desk_home) -> None:
+    """``qwen_desk.app.main`` with its qasync loop; SIGTERM closes it properly (state saved)."""
+    import signal
+    import time
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QWEN_DESK_HOME=str(qwen_desk_home))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from qwen_desk.app import main; sys.exit(main([]))"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        queue = qwen_desk_home / "data" / "ingest_queue.sqlite3"
+        deadline = time.monotonic() + 60
+        while not queue.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)  # the knowledge base opens after the first paint
+        assert queue.exists(), "the knowledge side never started"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert (qwen_desk_home / "config" / "ui-state.ini").is_file()  # geometry saved on close
+    assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
