@@ -189,3 +189,21 @@ def test_a_burst_of_ingestion_events_is_coalesced(qtbot, services) -> None:
     assert len(wakes) == 1
     assert controller.document_model.item(0).path == "/docs/0999.pdf"  # newest on top
     assert controller.busy  # 1000 files queued, none finished
+
+
+def test_a_knowledge_base_that_cannot_open_says_why(qtbot, qwen_desk_home, tmp_path) -> None:
+    knowledge = qwen_desk_home / "data" / "knowledge"
+    knowledge.mkdir(parents=True)
+    (knowledge / "placeholder").write_text("x")  # not a first run: the store must open
+    services = AppServices(Settings(embed_model_path=str(tmp_path / "no-such-model")))
+    win = make_window(qtbot, services)
+    win.show()
+    services.start_knowledge()
+    sidebar = win.knowledge_sidebar
+    qtbot.waitUntil(lambda: win.knowledge.open_error is not None, timeout=30_000)
+    assert win.knowledge.open_error[0] == "embed_model_missing"
+    assert sidebar.stack.currentIndex() == sidebar.PAGE_LOADING
+    assert sidebar.loading_label.text() == message_for("embed_model_missing")
+    assert win.knowledge_error_box is not None and win.knowledge_error_box.isVisible()
+    win.close()
+    services.close()

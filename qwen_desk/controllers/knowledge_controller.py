@@ -113,6 +113,8 @@ class KnowledgeController(QObject):
         self._current = self._current or DEFAULT_COLLECTION
         services.sig_knowledge_ready.connect(self._on_knowledge_ready)
         services.sig_knowledge_closed.connect(self._on_knowledge_closed)
+        services.sig_knowledge_failed.connect(self._on_knowledge_failed)
+        self.open_error: tuple[str, str] | None = None  # (code, detail) when opening failed
         if services.knowledge_ready:
             self._on_knowledge_ready()
 
@@ -136,6 +138,10 @@ class KnowledgeController(QObject):
         """Some file of the running batch is not finished yet."""
         return not all(self._batch.values()) if self._batch else False
 
+    def _on_knowledge_failed(self, code: str, detail: str) -> None:
+        self.open_error = (code, detail)
+        self.sig_unavailable.emit()
+
     def _on_knowledge_closed(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
@@ -149,6 +155,7 @@ class KnowledgeController(QObject):
         kb = self._kb
         if kb is None:
             return
+        self.open_error = None
         if self._unsubscribe is not None:
             self._unsubscribe()
         # Called on the worker thread: only queue (the relay wakes the GUI thread).

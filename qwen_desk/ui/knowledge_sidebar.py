@@ -100,8 +100,11 @@ class KnowledgeSidebar(QWidget):
         self.list_view.setSelectionMode(QListView.SelectionMode.SingleSelection)
         self.list_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list_view.setAccessibleName(self.tr("Documents"))
+        self.collection_combo.setAccessibleName(self.tr("Knowledge base"))
         self.empty_state = EmptyState(self)
         self.loading_label = QLabel(self.tr("Opening the knowledge base…"), self)
+        self.loading_label.setWordWrap(True)
         self.loading_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.loading_label.setProperty("muted", True)
         self.stack = QStackedWidget(self)
@@ -172,6 +175,10 @@ class KnowledgeSidebar(QWidget):
     # --- state ---------------------------------------------------------------------------------
 
     def _update_page(self, *_: object) -> None:
+        error = self.controller.open_error
+        self.loading_label.setText(
+            error_text(*error) if error else self.tr("Opening the knowledge base…")
+        )
         if not self.controller.ready:
             page = self.PAGE_LOADING
         elif self.controller.document_model.rowCount() == 0:
