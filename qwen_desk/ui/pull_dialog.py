@@ -29,17 +29,6 @@ def format_bytes(n: float) -> str:
     return QLocale().formattedDataSize(int(n), 1, QLocale.DataSizeFormat.DataSizeSIFormat)
 
 
-def format_duration(seconds: float, tr: Any) -> str:
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return tr("%1 s").replace("%1", str(seconds))
-    minutes, secs = divmod(seconds, 60)
-    if minutes < 60:
-        return tr("%1 min %2 s").replace("%1", str(minutes)).replace("%2", f"{secs:02d}")
-    hours, minutes = divmod(minutes, 60)
-    return tr("%1 h %2 min").replace("%1", str(hours)).replace("%2", f"{minutes:02d}")
-
-
 class PullDialog(QDialog):
     """Offers, runs and reports the download of one model."""
 
@@ -139,10 +128,19 @@ class PullDialog(QDialog):
             if progress.bytes_per_s:
                 parts.append(self.tr("%1/s").replace("%1", format_bytes(progress.bytes_per_s)))
             if progress.eta_s is not None and progress.completed < progress.total:
-                parts.append(
-                    self.tr("%1 left").replace("%1", format_duration(progress.eta_s, self.tr))
-                )
+                parts.append(self.tr("%1 left").replace("%1", self.duration(progress.eta_s)))
             self.detail.setText(" · ".join(parts))
+
+    def duration(self, seconds: float) -> str:
+        """``42 s``, ``3 min 05 s``, ``1 h 20 min`` (translated)."""
+        seconds = max(0, round(seconds))
+        if seconds < 60:
+            return self.tr("%1 s").replace("%1", str(seconds))
+        minutes, secs = divmod(seconds, 60)
+        if minutes < 60:
+            return self.tr("%1 min %2 s").replace("%1", str(minutes)).replace("%2", f"{secs:02d}")
+        hours, minutes = divmod(minutes, 60)
+        return self.tr("%1 h %2 min").replace("%1", str(hours)).replace("%2", f"{minutes:02d}")
 
     def on_finished(self, model: str) -> None:
         self.bar.setValue(1000)
