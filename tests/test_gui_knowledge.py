@@ -101,7 +101,7 @@ def test_dropped_pdf_and_docx_become_ready(qtbot, window: MainWindow, tmp_path: 
     assert sidebar.status_of(str(pdf.resolve())).startswith("3 pages · 3 passages")
     assert (0, 2) in progress or (1, 2) in progress, progress
     qtbot.waitUntil(lambda: not sidebar.progress_row.isVisible())
-    assert window.status.ingest_label.text() == ""
+    assert window.status.ingest_label.text() == "2 files indexed"
     # the status line of each row is what the delegate paints
     assert window.knowledge_sidebar.list_view.model().rowCount() == 2
 
@@ -119,6 +119,10 @@ def test_corrupt_encrypted_and_unsupported_files(qtbot, window: MainWindow, tmp_
     wait_state(qtbot, window, locked, IngestState.FAILED)
     wait_state(qtbot, window, folder / "inside.pdf", IngestState.READY)
     wait_state(qtbot, window, folder / "table.xlsx", IngestState.SKIPPED)
+    qtbot.waitUntil(
+        lambda: window.status.ingest_label.text() == "1 file indexed · 2 failed · 1 skipped",
+        timeout=READY_TIMEOUT_MS,
+    )
     sidebar = window.knowledge_sidebar
     assert sidebar.status_of(str(corrupt.resolve())) == message_for("corrupt_file")
     assert "double-click" in sidebar.status_of(str(locked.resolve()))

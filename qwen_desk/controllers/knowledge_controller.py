@@ -41,6 +41,12 @@ log = logging.getLogger(__name__)
 DEFAULT_COLLECTION = "default"  # same value as core.knowledge.DEFAULT_COLLECTION (kept light)
 SETTINGS_KEY = "knowledge/collection"
 DRAIN_BATCH = 200  # ingestion events handled per event-loop pass
+_OUTCOMES = {
+    IngestState.READY: "indexed",
+    IngestState.UNCHANGED: "indexed",
+    IngestState.FAILED: "failed",
+    IngestState.SKIPPED: "skipped",
+}
 # (collections, collection asked for, collection shown, its documents)
 _Loaded = tuple[list[CollectionInfo], str, str, list[DocumentRecord]]
 
@@ -88,6 +94,8 @@ class KnowledgeController(QObject):
     """An ``IngestEvent`` of any collection, on the GUI thread."""
     sig_progress = Signal(int, int)
     """(finished, total) files of the running batch; (0, 0) when ingestion is idle."""
+    sig_batch_finished = Signal(int, int, int)
+    """(indexed, failed, skipped) files of a batch that just ended (cancelled ones not counted)."""
     sig_current_collection_changed = Signal(str)
     """The collection shown in the sidebar (and searched by the chat) changed."""
     sig_collections_changed = Signal()
@@ -108,6 +116,7 @@ class KnowledgeController(QObject):
         self._unsubscribe: Callable[[], None] | None = None
         self._pending: list[tuple[list[str], str, str | None]] = []
         self._batch: dict[int, bool] = {}  # job id -> finished, for "Indexing 3 of 10"
+        self._outcomes: dict[str, int] = {"indexed": 0, "failed": 0, "skipped": 0}
         self._listed = False
         self._current = str(ui_state().value(SETTINGS_KEY, DEFAULT_COLLECTION) or "")
         self._current = self._current or DEFAULT_COLLECTION
@@ -148,6 +157,7 @@ class KnowledgeController(QObject):
             self._unsubscribe = None
         self._listed = False
         self._batch.clear()
+        self._outcomes = dict.fromkeys(self._outcomes, 0)
         self._emit_progress()
         self.sig_unavailable.emit()
 
@@ -274,6 +284,10 @@ class KnowledgeController(QObject):
 
     def _on_event(self, event: IngestEvent) -> None:
         if event.job_id and (event.job_id in self._batch or not event.finished):
+            if event.finished and not self._batch.get(event.job_id, False):
+                outcome = _OUTCOMES.get(event.state)
+                if outcome is not None:
+                    self._outcomes[outcome] += 1
             self._batch[event.job_id] = event.finished
         self.document_model.apply_event(event)
         self.sig_event.emit(event)
@@ -284,6 +298,10 @@ class KnowledgeController(QObject):
     def _emit_progress(self) -> None:
         if self._batch and all(self._batch.values()):
             self._batch.clear()
+            done = self._outcomes
+            self._outcomes = dict.fromkeys(done, 0)
+            if any(done.values()):
+                self.sig_batch_finished.emit(done["indexed"], done["failed"], done["skipped"])
         finished = sum(self._batch.values())
         self.sig_progress.emit(finished, len(self._batch))
 

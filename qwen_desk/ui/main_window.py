@@ -244,6 +244,7 @@ class MainWindow(QMainWindow):
         self.sig_first_paint.connect(self._build_after_first_paint)
         k.sig_current_collection_changed.connect(self._on_collection_changed)
         k.sig_progress.connect(self.status.set_ingest_progress)
+        k.sig_batch_finished.connect(self.status.set_batch_summary)
         k.sig_error.connect(self.knowledge_sidebar.show_error)
         self.services.sig_knowledge_failed.connect(self._on_knowledge_failed)
         self._on_collection_changed(k.current_collection)

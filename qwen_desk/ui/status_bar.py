@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QLocale
+from PySide6.QtCore import QLocale, QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
+SUMMARY_MS = 8000  # how long "4 files indexed · 1 failed" stays
 OLLAMA_STATES = ("checking", "connected", "unreachable", "wrong_host", "model_missing")
 _DOT = {
     "checking": "#a0aec0",
@@ -44,6 +45,10 @@ class StatusBar(QStatusBar):
         self.set_ollama_state("checking")
         self.vram_label.hide()
         self.speed_label.hide()
+        self._summary_timer = QTimer(self)
+        self._summary_timer.setSingleShot(True)
+        self._summary_timer.setInterval(SUMMARY_MS)
+        self._summary_timer.timeout.connect(self.ingest_label.clear)
 
     def set_ollama_state(self, state: str, detail: str = "") -> None:
         """``state`` is one of ``OLLAMA_STATES``; ``detail`` the version (connected) or host."""
@@ -104,11 +109,25 @@ class StatusBar(QStatusBar):
 
     def set_ingest_progress(self, finished: int, total: int) -> None:
         if total <= 0:
-            self.ingest_label.clear()
+            if not self._summary_timer.isActive():
+                self.ingest_label.clear()
             return
+        self._summary_timer.stop()
         text = self.tr("Indexing %1 of %2…").replace("%1", str(min(finished + 1, total)))
         self.ingest_label.setText(text.replace("%2", str(total)))
 
-    def set_knowledge_message(self, text: str) -> None:
-        """A passing note about the knowledge base (opening, model loaded...)."""
-        self.showMessage(text, 5000)
+    def set_batch_summary(self, indexed: int, failed: int, skipped: int) -> None:
+        """After a batch of files: what became of them, for a few seconds."""
+        parts = []
+        if indexed:
+            parts.append(
+                self.tr("1 file indexed")
+                if indexed == 1
+                else self.tr("%1 files indexed").replace("%1", str(indexed))
+            )
+        if failed:
+            parts.append(self.tr("%1 failed").replace("%1", str(failed)))
+        if skipped:
+            parts.append(self.tr("%1 skipped").replace("%1", str(skipped)))
+        self.ingest_label.setText(" · ".join(parts))
+        self._summary_timer.start()
