@@ -2,21 +2,6 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
     <context>
-        <name />
-        <message>
-            <source>%1 s</source>
-            <translation>%1 秒</translation>
-        </message>
-        <message>
-            <source>%1 min %2 s</source>
-            <translation>%1 分 %2 秒</translation>
-        </message>
-        <message>
-            <source>%1 h %2 min</source>
-            <translation>%1 小时 %2 分</translation>
-        </message>
-    </context>
-    <context>
         <name>ChatController</name>
         <message>
             <source>New conversation</source>
@@ -162,6 +147,14 @@
             <source>Cancelled</source>
             <translation>已取消</translation>
         </message>
+        <message>
+            <source>Protected by a password — double-click to open it</source>
+            <translation>受密码保护 — 双击输入密码</translation>
+        </message>
+        <message>
+            <source>Wrong password — double-click to try again</source>
+            <translation>密码错误 — 双击重试</translation>
+        </message>
     </context>
     <context>
         <name>DropOverlay</name>
@@ -224,6 +217,10 @@
             <translation>删除…</translation>
         </message>
         <message>
+            <source>Documents</source>
+            <translation>文档</translation>
+        </message>
+        <message>
             <source>Opening the knowledge base…</source>
             <translation>正在打开知识库…</translation>
         </message>
@@ -242,6 +239,10 @@
         <message>
             <source>Add folder…</source>
             <translation>添加文件夹…</translation>
+        </message>
+        <message>
+            <source>Remove all documents…</source>
+            <translation>移除全部文档…</translation>
         </message>
         <message>
             <source>Indexing %1 of %2…</source>
@@ -320,6 +321,10 @@
             <translation>删除知识库</translation>
         </message>
         <message>
+            <source>Remove all %2 documents from “%1”?</source>
+            <translation>从“%1”中移除全部 %2 个文档？</translation>
+        </message>
+        <message>
             <source>Delete “%1” and its %2 documents?</source>
             <translation>删除“%1”及其中的 %2 个文档？</translation>
         </message>
@@ -330,6 +335,10 @@
         <message>
             <source>Delete</source>
             <translation>删除</translation>
+        </message>
+        <message>
+            <source>Remove all</source>
+            <translation>全部移除</translation>
         </message>
         <message>
             <source>Knowledge base</source>
@@ -809,6 +818,18 @@
             <translation>剩余 %1</translation>
         </message>
         <message>
+            <source>%1 s</source>
+            <translation>%1 秒</translation>
+        </message>
+        <message>
+            <source>%1 min %2 s</source>
+            <translation>%1 分 %2 秒</translation>
+        </message>
+        <message>
+            <source>%1 h %2 min</source>
+            <translation>%1 小时 %2 分</translation>
+        </message>
+        <message>
             <source>%1 is installed. You can ask questions now.</source>
             <translation>%1 已安装，现在可以提问了。</translation>
         </message>
@@ -1080,6 +1101,22 @@
         <message>
             <source>Indexing %1 of %2…</source>
             <translation>正在索引第 %1 个，共 %2 个…</translation>
+        </message>
+        <message>
+            <source>1 file indexed</source>
+            <translation>已索引 1 个文件</translation>
+        </message>
+        <message>
+            <source>%1 files indexed</source>
+            <translation>已索引 %1 个文件</translation>
+        </message>
+        <message>
+            <source>%1 failed</source>
+            <translation>%1 个失败</translation>
+        </message>
+        <message>
+            <source>%1 skipped</source>
+            <translation>%1 个已跳过</translation>
         </message>
     </context>
 </TS>
