@@ -124,7 +124,8 @@ def test_chinese_query_leans_on_full_text_with_an_english_embedder(
 ) -> None:
     query = "熊猫每天吃多少竹子"
     assert text_tokens.cjk_fraction(query) == 1.0 and text_tokens.cjk_fraction("a 中") == 0.5
-    assert search_mod.vector_weight(query, embedder.model_id) == pytest.approx(0.1)
+    assert search_mod.vector_weight(query, embedder.model_id) == pytest.approx(0.05)
+    assert search_mod.vector_weight("what is 熊猫", embedder.model_id) == pytest.approx(0.5)
     assert search_mod.vector_weight("panda food", embedder.model_id) == 1.0
     assert search_mod.vector_weight(query, "bge-small-zh-v1.5-0123abcd") == 1.0
     collection = "zh 'quoted'"
