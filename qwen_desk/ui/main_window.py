@@ -7,8 +7,8 @@ Files dropped anywhere on the window go to the current collection (``DropOverlay
 window's geometry and splitter sizes are restored from ``ui_state()`` on start.
 
 The conversation side (chat panel, conversation list, source viewer, model bar, Ollama panel and
-their controllers) is built by ``_build_chat_side``; each piece is optional so that the window
-still opens when one is missing (a placeholder takes its place).
+their controllers) is built by ``_build_chat_side``; the Ollama panel only after the first
+paint (it imports the HTTP client).
 
 Nothing slow runs here: the knowledge base opens in the background after the first paint
 (``sig_first_paint``, which the composition root connects to ``AppServices.start_knowledge``).
@@ -16,7 +16,6 @@ Nothing slow runs here: the knowledge base opens in the background after the fir
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -24,7 +23,6 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
-    QLabel,
     QMainWindow,
     QMessageBox,
     QSplitter,
@@ -32,39 +30,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from qwen_desk.controllers.chat_controller import ChatController
 from qwen_desk.controllers.knowledge_controller import KnowledgeController
+from qwen_desk.controllers.ollama_controller import OllamaController
 from qwen_desk.controllers.services import AppServices
 from qwen_desk.controllers.ui_state import ui_state
+from qwen_desk.ui.chat_panel import ChatPanel
+from qwen_desk.ui.conversation_list import ConversationList
 from qwen_desk.ui.drop_overlay import DropOverlay, DropWatcher
 from qwen_desk.ui.knowledge_sidebar import KnowledgeSidebar
 from qwen_desk.ui.messages import error_text
+from qwen_desk.ui.model_bar import ModelBar
+from qwen_desk.ui.ollama_panel import OllamaPanel
+from qwen_desk.ui.source_viewer import SourceViewer
 from qwen_desk.ui.status_bar import StatusBar
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SIZE = (1280, 820)
 MAIN_SPLITTER_DEFAULT = [300, 700, 0]
-
-
-def _optional(module: str, name: str) -> Any:
-    """``module.name`` if that part of the app exists yet, else ``None``."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except ImportError as exc:
-        log.info("%s.%s is not available: %s", module, name, exc)
-        return None
-    except AttributeError:
-        return None
-
-
-class _Placeholder(QLabel):
-    """Stands in for a part of the window that is not built yet."""
-
-    def __init__(self, text: str, parent: QWidget | None = None) -> None:
-        super().__init__(text, parent)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setWordWrap(True)
-        self.setProperty("muted", True)
 
 
 class MainWindow(QMainWindow):
@@ -88,8 +72,6 @@ class MainWindow(QMainWindow):
         self.settings_dialog: QWidget | None = None
         self.knowledge_error_box: QMessageBox | None = None
         self.knowledge = knowledge or KnowledgeController(services, self)
-        self.chat: Any = None
-        self.ollama: Any = None
         self._build()
         self._build_chat_side()
         self._build_actions()
@@ -128,67 +110,24 @@ class MainWindow(QMainWindow):
         self.drop_watcher = DropWatcher(self, self.drop_overlay)
 
     def _build_chat_side(self) -> None:
-        """The conversation side, piece by piece (each may be missing while it is written)."""
-        chat_cls = _optional("qwen_desk.controllers.chat_controller", "ChatController")
-        ollama_cls = _optional("qwen_desk.controllers.ollama_controller", "OllamaController")
-        self.chat = self._construct(chat_cls, self.services, self)
-        self.ollama = self._construct(ollama_cls, self.services, self)
-
-        self.model_bar = self._widget(
-            "qwen_desk.ui.model_bar", "ModelBar", None, self.ollama, self.chat
-        )
-        if self.model_bar is not None:
-            self.central_layout.insertWidget(0, self.model_bar)
-        self.conversation_list = self._widget(
-            "qwen_desk.ui.conversation_list",
-            "ConversationList",
-            self.tr("Conversations will appear here."),
-            self.chat,
-        )
+        """The conversation side: its controllers and widgets (built by the chat engineer)."""
+        self.chat = ChatController(self.services, self)
+        self.ollama = OllamaController(self.services, self)
+        self.model_bar = ModelBar(self.ollama, self.chat, parent=self)
+        self.central_layout.insertWidget(0, self.model_bar)
+        self.conversation_list = ConversationList(self.chat, parent=self)
         self.sidebar_splitter.addWidget(self.conversation_list)
-        self.chat_panel = self._widget(
-            "qwen_desk.ui.chat_panel",
-            "ChatPanel",
-            self.tr("The conversation view is not available in this build."),
-            self.chat,
-        )
+        self.chat_panel = ChatPanel(self.chat, parent=self)
         self.main_splitter.addWidget(self.chat_panel)
-        self.source_viewer = self._widget(
-            "qwen_desk.ui.source_viewer", "SourceViewer", None, self.chat
-        )
-        if self.source_viewer is not None:
-            self.main_splitter.addWidget(self.source_viewer)
-            self.source_viewer.hide()
+        self.source_viewer = SourceViewer(self.chat, parent=self)
+        self.main_splitter.addWidget(self.source_viewer)
+        self.source_viewer.hide()  # until a citation is opened
         # The Ollama panel asks the back-end for its host, which imports the ollama client
         # (~0.5 s with httpx and pydantic): it is built after the first paint.
-        self.ollama_panel: Any = None
+        self.ollama_panel: OllamaPanel | None = None
         self.main_splitter.setStretchFactor(0, 0)
         self.main_splitter.setStretchFactor(1, 1)
-        if self.main_splitter.count() > 2:
-            self.main_splitter.setStretchFactor(2, 1)
-
-    def _construct(self, cls: Any, *args: Any) -> Any:
-        if cls is None:
-            return None
-        try:
-            return cls(*args)
-        except Exception:
-            log.exception("could not create %s", getattr(cls, "__name__", cls))
-            return None
-
-    def _widget(self, module: str, name: str, placeholder: str | None, *args: Any) -> Any:
-        cls = _optional(module, name)
-        widget = None
-        if cls is not None and all(a is not None for a in args):
-            try:
-                widget = cls(*args, parent=self)
-            except TypeError:
-                widget = self._construct(cls, *args)
-            except Exception:
-                log.exception("could not create %s", name)
-        if widget is None and placeholder is not None:
-            widget = _Placeholder(placeholder, self)
-        return widget
+        self.main_splitter.setStretchFactor(2, 1)
 
     def _build_actions(self) -> None:
         bar = self.menuBar()
@@ -248,23 +187,15 @@ class MainWindow(QMainWindow):
         k.sig_error.connect(self.knowledge_sidebar.show_error)
         self.services.sig_knowledge_failed.connect(self._on_knowledge_failed)
         self._on_collection_changed(k.current_collection)
-        chat = self.chat
-        if chat is not None:
-            _connect_if(chat, "sig_stats", self.status.set_stats)
-            _connect_if(chat, "sig_citation_requested", self._reveal_source)
-            _connect_if(chat, "sig_error", self._on_chat_error)
-        ollama = self.ollama
-        if ollama is not None:
-            _connect_if(ollama, "sig_state_changed", self._on_ollama_state)
-            _connect_if(ollama, "sig_loaded_models", self.status.set_loaded_models)
+        self.chat.sig_stats.connect(self.status.set_stats)
+        self.chat.sig_citation_requested.connect(self._reveal_source)
+        self.ollama.sig_state_changed.connect(self._on_ollama_state)
+        self.ollama.sig_loaded_models.connect(self.status.set_loaded_models)
 
     def _build_after_first_paint(self) -> None:
-        if self.ollama_panel is not None:
-            return
-        panel = self._widget("qwen_desk.ui.ollama_panel", "OllamaPanel", None, self.ollama)
-        self.ollama_panel = panel
-        if panel is not None and hasattr(self.chat_panel, "add_banner"):
-            self.chat_panel.add_banner(panel)
+        if self.ollama_panel is None:
+            self.ollama_panel = OllamaPanel(self.ollama, parent=self)
+            self.chat_panel.add_banner(self.ollama_panel)
 
     @property
     def painted(self) -> bool:
@@ -287,50 +218,34 @@ class MainWindow(QMainWindow):
             self.open_paths(paths)
 
     def new_conversation(self) -> None:
-        """Ctrl+N."""
-        if self.chat is not None and hasattr(self.chat, "new_conversation"):
-            self.chat.new_conversation()
-        focus = getattr(self.chat_panel, "focus_input", None)
-        if callable(focus):
-            focus()
-        elif hasattr(self.chat_panel, "input"):
-            self.chat_panel.input.setFocus()
+        """Ctrl+N: a new conversation, with the cursor in the question box."""
+        self.chat.new_conversation()
+        self.chat_panel.focus_input()
 
     def stop(self) -> None:
-        """Esc: leave the edit of a question if one is open, else stop the answer."""
+        """Esc: hide the drop highlight, or leave the edit of a question, or stop the answer."""
         if self.drop_overlay.isVisible():
             self.drop_overlay.hide()
             return
-        if getattr(self.chat_panel, "_editing", False) and hasattr(self.chat_panel, "cancel_edit"):
+        # The window's Esc shortcut wins over the question box's own Esc handling: do its job.
+        if getattr(self.chat_panel, "_editing", False):
             self.chat_panel.cancel_edit()
             self.chat_panel.input.clear()
             return
-        if self.chat is not None and hasattr(self.chat, "stop"):
-            self.chat.stop()
+        self.chat.stop()
 
     def focus_search(self) -> None:
         """Ctrl+F: search the conversations."""
-        for target in (self.conversation_list, self.chat):
-            focus = getattr(target, "focus_search", None)
-            if callable(focus):
-                focus()
-                return
+        self.conversation_list.focus_search()
 
     def show_source(self, citation: Any) -> None:
         """Open the source viewer on ``citation`` (a ``core.types.Citation``)."""
-        viewer = self.source_viewer
-        if viewer is None:
-            return
-        show = getattr(viewer, "show_citation", None)
-        if callable(show):
-            show(citation)
+        self.source_viewer.show_citation(citation)
         self._reveal_source()
 
     def _reveal_source(self, *_: Any) -> None:
         """Make room for the source viewer (it opens itself on a citation click)."""
         viewer = self.source_viewer
-        if viewer is None:
-            return
         viewer.show()
         sizes = self.main_splitter.sizes()
         if len(sizes) == 3 and sizes[2] < 200:
@@ -342,7 +257,7 @@ class MainWindow(QMainWindow):
         from qwen_desk.ui.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self.services, self)
-        installed = [m.name for m in getattr(self.ollama, "models", None) or []]
+        installed = [m.name for m in self.ollama.models]
         if installed:
             dialog.set_models(installed)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -352,21 +267,23 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         from qwen_desk import __version__
 
-        QMessageBox.about(
-            self,
-            self.tr("About Qwen Desk"),
+        box = QMessageBox(self)
+        box.setWindowTitle(self.tr("About Qwen Desk"))
+        box.setIconPixmap(self.windowIcon().pixmap(64, 64))
+        box.setText(
             self.tr(
                 "<b>Qwen Desk %1</b><p>Private, offline chat with your documents. "
                 "Answers come from the Ollama model on this computer; nothing leaves it.</p>"
-            ).replace("%1", __version__),
+            ).replace("%1", __version__)
         )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
 
     # --- reactions -----------------------------------------------------------------------------
 
     def _on_collection_changed(self, name: str) -> None:
         self.drop_overlay.set_collection(name)
-        if self.chat is not None and hasattr(self.chat, "collection"):
-            self.chat.collection = name
+        self.chat.collection = name
 
     def _on_knowledge_failed(self, code: str, detail: str) -> None:
         box = QMessageBox(self)
@@ -386,9 +303,6 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.knowledge_error_box = box
         box.open()
-
-    def _on_chat_error(self, code: str, detail: str) -> None:
-        log.info("chat error %s: %s", code, detail)
 
     def _on_ollama_state(self, state: str, detail: str = "") -> None:
         self.status.set_ollama_state(state, detail)
@@ -447,9 +361,3 @@ class MainWindow(QMainWindow):
         self.drop_watcher.detach()
         self.knowledge.shutdown()
         super().closeEvent(event)
-
-
-def _connect_if(obj: Any, signal: str, slot: Callable[..., Any]) -> None:
-    sig = getattr(obj, signal, None)
-    if sig is not None and hasattr(sig, "connect"):
-        sig.connect(slot)
