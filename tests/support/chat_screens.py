@@ -148,11 +148,14 @@ async def render_all(out_dir: Path, language: str, scheme: str) -> list[Path]:
     with OllamaStandIn() as server:
         services = AppServices(Settings().replace(ollama_host=server.url))
         store = services.conversations
-        for title in (
+        titles = (
             ("租约问题", "合同审查", "患者随访记录")
             if zh
             else ("Lease questions", "Contract review", "Patient follow-up")
-        ):
+        )
+        for old in store.list():  # one data folder serves every language and theme
+            store.delete(old.id)
+        for title in titles:
             store.rename(store.create().id, title)
         chat = ChatController(services)
         ollama = OllamaController(services)
