@@ -259,6 +259,8 @@ def test_cancel_queued_and_running_jobs_write_nothing(
 def test_search_stays_fast_while_indexing(kb: KnowledgeBase, rec: Recorder, tmp_path: Path) -> None:
     make_md(tmp_path / "seed.md", "seed", EN_PAGES)
     rec.wait(kb.ingest.add_paths([tmp_path / "seed.md"], C))
+    assert kb.ingest.wait_idle(60)
+    kb.search("warm-up: first use opens the full-text index", C, k=5)
     big = tmp_path / "big.md"
     big.write_text(long_text(340, seed=1, words_each=150), encoding="utf-8")
     (job,) = kb.ingest.add_paths([big], C)
