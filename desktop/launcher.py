@@ -9,7 +9,10 @@ Not imported by the package. Its job, in order:
    these variables at import time).
 3. Point the embedding model at the folder bundled next to the executable (written by
    ``packaging/build.py`` into ``qwen_desk_bundle.json``) so first use needs no download.
-4. Hand over to ``qwen_desk.__main__.main`` (CLI with a command, desktop app otherwise).
+4. Hand over: ``--self-test`` goes straight to ``qwen_desk.selftest.run`` (no window needed),
+   everything else to ``qwen_desk.__main__.main`` (CLI with a command, desktop app otherwise).
+   ``QWEN_DESK_EXIT_AFTER_PAINT=1`` makes the app print ``first-paint <seconds>`` and exit when
+   its first window paints (the smoke test's start-up timing).
 """
 
 from __future__ import annotations
