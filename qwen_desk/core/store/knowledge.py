@@ -65,7 +65,10 @@ log = logging.getLogger(__name__)
 READ_CONSISTENCY = timedelta(seconds=1)
 VECTOR_INDEX_MIN_ROWS = 50_000
 VECTOR_INDEX_REGROW = 4  # retrain the vector index when the table grew 4x since it was built
-KEEP_OLD_VERSIONS = timedelta(hours=1)  # older table versions are deleted by maintain()
+KEEP_OLD_VERSIONS = timedelta(hours=1)
+# maintain() folds unindexed rows into the indexes once there are this many (or this share).
+UNINDEXED_ROWS_TO_FOLD = 2_000
+UNINDEXED_SHARE_TO_FOLD = 0.02  # older table versions are deleted by maintain()
 MIN_DOC_ID_PREFIX = 8
 INTERRUPTED_MESSAGE = "indexing was interrupted; add the file again"
 _SMALL_FRAGMENTS_TO_COMPACT = 64
@@ -685,10 +688,12 @@ class KnowledgeStore:
         )
         self._chunks.create_index("search_text", config=config, replace=True)
 
-    def maintain(self) -> None:
+    def maintain(self, *, force: bool = False) -> None:
         """Fold new rows into the indexes, build the vector index past 50k rows, compact.
 
-        Call from the writer thread after a batch of writes; cheap when there is nothing to do.
+        Call from the writer thread after a batch of writes. Folding rows in rewrites index
+        segments (seconds at 100k rows), and unindexed rows are searched anyway, so it waits until
+        enough rows gathered (``force`` folds now); cheap when there is nothing to do.
         """
         rows = self._chunks.count_rows()
         if rows == 0:
@@ -707,7 +712,8 @@ class KnowledgeStore:
             self._chunks.index_stats(ix.name).num_unindexed_rows for ix in indices.values()
         )
         small = self._chunks.stats()["fragment_stats"]["num_small_fragments"]
-        if unindexed or small >= _SMALL_FRAGMENTS_TO_COMPACT:
+        enough = max(UNINDEXED_ROWS_TO_FOLD, int(rows * UNINDEXED_SHARE_TO_FOLD))
+        if (unindexed and (force or unindexed >= enough)) or small >= _SMALL_FRAGMENTS_TO_COMPACT:
             self._chunks.optimize(cleanup_older_than=KEEP_OLD_VERSIONS)
         for table in (self._documents, self._collections):
             if (
