@@ -78,6 +78,7 @@ def build(argv: Sequence[str] = (), single_instance: bool = True) -> Desk | None
     from qwen_desk.controllers.services import AppServices
     from qwen_desk.controllers.single_instance import SingleInstance, server_name
     from qwen_desk.core.settings import Settings
+    from qwen_desk.models import pyside_none_fix  # noqa: F401  (before any Qt call)
     from qwen_desk.ui.assets import app_icon
     from qwen_desk.ui.i18n import install_translators, resolve_language
     from qwen_desk.ui.main_window import MainWindow

@@ -18,6 +18,7 @@ from PySide6.QtCore import (
 )
 
 from qwen_desk.core.types import CollectionInfo
+from qwen_desk.models import pyside_none_fix  # noqa: F401  (first: see its docstring)
 
 Index = QModelIndex | QPersistentModelIndex
 DEFAULT_COLLECTION = "default"  # core.knowledge.DEFAULT_COLLECTION, shown in the UI language

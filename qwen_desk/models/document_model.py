@@ -23,6 +23,7 @@ from qwen_desk.core.types import (
     IngestEvent,
     IngestState,
 )
+from qwen_desk.models import pyside_none_fix  # noqa: F401  (first: see its docstring)
 
 Index = QModelIndex | QPersistentModelIndex
 
