@@ -24,6 +24,8 @@ def painted():
 def idle():
     out["knowledge_ready"] = desk.window.knowledge.ready
     out["heavy_when_idle"] = heavy_modules_loaded()
+    out["rag"] = type(desk.services.rag).__name__  # built on the GUI thread: must stay light
+    out["heavy_after_rag"] = heavy_modules_loaded()
     desk.app.quit()
 desk.window.sig_first_paint.connect(painted)
 desk.window.knowledge.sig_ready.connect(lambda: QTimer.singleShot(1500, idle))
@@ -45,6 +47,8 @@ def test_first_paint_imports_no_heavy_module(qwen_desk_home) -> None:
     assert report["heavy_at_first_paint"] == []
     assert report["knowledge_ready"] is True
     assert report["heavy_when_idle"] == []  # first run: nothing to list, nothing loaded
+    assert report["rag"] == "RagService"
+    assert report["heavy_after_rag"] == []  # the store opens on the RAG's worker thread
 
 
 def test_the_real_app_starts_and_closes_on_sigterm(qwen_desk_home) -> None:

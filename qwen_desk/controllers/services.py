@@ -174,7 +174,7 @@ class AppServices(QObject):
 
             kb = self._knowledge
             self._rag = RagService(
-                kb.store, kb.embedder, self.backend, self._settings, self.conversations
+                _StoreOf(kb), kb.embedder, self.backend, self._settings, self.conversations
             )
         return self._rag
 
@@ -284,6 +284,20 @@ class AppServices(QObject):
             self._conversations = None
         self._rag = None
         self._backend = None
+
+
+class _StoreOf:
+    """A knowledge base's store, opened at first use rather than when the RAG service is made.
+
+    The RAG service searches on a worker thread (``asyncio.to_thread``); building it must not
+    open the store on the GUI thread (on a first run that would import LanceDB there).
+    """
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self._kb = kb
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._kb.store, name)
 
 
 def _open_knowledge(settings: Settings, embedder: Any = None) -> KnowledgeBase:
