@@ -112,20 +112,28 @@ def build(argv: Sequence[str] = (), single_instance: bool = True) -> Desk | None
     return Desk(app, window, services, translators, theme, instance)
 
 
-def wait_first_paint(desk: Desk, timeout_s: float = 3.0) -> None:
-    """Process Qt events until the window has painted, before asyncio tasks may start.
-
-    Controllers schedule their first asyncio work (e.g. the Ollama health check, which imports
-    the HTTP client) for when the loop runs: starting the loop after the first paint keeps all
-    of that off the path to a visible window.
-    """
+def _process_events_until(desk: Desk, done: Any, timeout_s: float) -> None:
     from PySide6.QtCore import QEventLoop
 
     deadline = time.monotonic() + timeout_s
-    while not desk.window.painted and time.monotonic() < deadline:
+    while not done() and time.monotonic() < deadline:
         desk.app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-        if not desk.window.painted:
+        if not done():
             time.sleep(0.002)
+
+
+def wait_first_paint(desk: Desk, timeout_s: float = 3.0) -> None:
+    """Process Qt events until the window has painted, before asyncio tasks may start.
+
+    Controllers schedule their first asyncio work (e.g. the Ollama health check, which needs
+    the HTTP client) for when the loop runs. Starting the loop after the first paint keeps all
+    of that off the path to a visible window; the back-end (the ollama client's imports: a few
+    hundred ms) is then created on a worker thread while Qt events keep flowing, so the first
+    health check does not import it on the GUI thread.
+    """
+    _process_events_until(desk, lambda: desk.window.painted, timeout_s)
+    desk.services.prepare_backend()
+    _process_events_until(desk, lambda: desk.services.backend_ready, 10.0)
 
 
 def run(desk: Desk) -> int:

@@ -80,6 +80,8 @@ class AppServices(QObject):
         self._settings = settings if settings is not None else Settings.load()
         self._embedder = embedder
         self._runner = BackgroundRunner("qwen-desk-services", parent=self)
+        self._backend_runner = BackgroundRunner("qwen-desk-backend", parent=self)
+        self._preparing_backend = False
         self._conversations: ConversationStore | None = None
         self._backend: Any = None
         self._knowledge: KnowledgeBase | None = None
@@ -135,6 +137,32 @@ class AppServices(QObject):
                 paths.conversations_db(self._settings.resolved_data_dir)
             )
         return self._conversations
+
+    def prepare_backend(self) -> None:
+        """Create the back-end on a worker thread (its import of the HTTP client and pydantic
+        takes a few hundred ms that the GUI thread should not spend); idempotent."""
+        if self._backend is not None or self._preparing_backend or self._closed:
+            return
+        self._preparing_backend = True
+        from qwen_desk.core.llm import make_backend
+
+        settings = self._settings
+
+        def done(backend: Any) -> None:
+            self._preparing_backend = False
+            if self._backend is None and settings is self._settings:
+                self._backend = backend
+
+        def failed(exc: BaseException) -> None:
+            self._preparing_backend = False
+            log.warning("preparing the language-model back-end failed: %s", exc)
+
+        self._backend_runner.submit(make_backend, settings, on_done=done, on_error=failed)
+
+    @property
+    def backend_ready(self) -> bool:
+        """The back-end exists (or could not be prepared in the background)."""
+        return self._backend is not None or not self._preparing_backend
 
     @property
     def backend(self) -> Any:
@@ -276,6 +304,7 @@ class AppServices(QObject):
             return
         self._closed = True
         self._runner.shutdown(wait=False)
+        self._backend_runner.shutdown(wait=False)
         if self._knowledge is not None:
             self._knowledge.close()
             self._knowledge = None
