@@ -70,8 +70,11 @@ class KnowledgeSidebar(QWidget):
     # --- construction --------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.section_title = QLabel(self.tr("KNOWLEDGE BASE"), self)
+        self.section_title = QLabel(self.tr("Knowledge base"), self)
         self.section_title.setObjectName("SectionTitle")
+        font = self.section_title.font()
+        font.setBold(True)  # as the conversation list's heading below it
+        self.section_title.setFont(font)
         self.collection_combo = QComboBox(self)
         self.collection_combo.setModel(self.controller.collection_model)
         self.collection_combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -89,7 +92,7 @@ class KnowledgeSidebar(QWidget):
 
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
-        header.addWidget(self.collection_combo, 1)
+        header.addWidget(self.section_title, 1)
         header.addWidget(self.collection_menu_button)
 
         self.list_view = QListView(self)
@@ -137,10 +140,10 @@ class KnowledgeSidebar(QWidget):
         buttons.addWidget(self.add_folder_button)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 4, 8, 8)
+        layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(6)
-        layout.addWidget(self.section_title)
         layout.addLayout(header)
+        layout.addWidget(self.collection_combo)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.progress_row)
         layout.addWidget(self.buttons_row)
