@@ -207,3 +207,17 @@ def test_a_knowledge_base_that_cannot_open_says_why(qtbot, qwen_desk_home, tmp_p
     assert win.knowledge_error_box is not None and win.knowledge_error_box.isVisible()
     win.close()
     services.close()
+
+
+def test_background_work_after_shutdown_is_dropped(qtbot) -> None:
+    from qwen_desk.controllers.background import BackgroundRunner
+
+    runner = BackgroundRunner("test")
+    results: list[int] = []
+    runner.submit(lambda: 1, on_done=results.append)
+    qtbot.waitUntil(lambda: results == [1])
+    runner.shutdown()
+    late = runner.submit(lambda: 2, on_done=results.append)
+    assert late.cancelled()
+    qtbot.wait(50)
+    assert results == [1]

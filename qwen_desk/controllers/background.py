@@ -49,7 +49,15 @@ class BackgroundRunner(QObject):
         on_done: DoneCallback | None = None,
         on_error: ErrorCallback | None = None,
     ) -> Future[Any]:
-        """Run ``fn(*args)`` on a worker thread; call ``on_done``/``on_error`` on the GUI thread."""
+        """Run ``fn(*args)`` on a worker thread; call ``on_done``/``on_error`` on the GUI thread.
+
+        After ``shutdown`` nothing runs: the returned future is already cancelled (late events,
+        e.g. an ingestion event queued before the window closed, may still ask for work).
+        """
+        if self._closed:
+            future: Future[Any] = Future()
+            future.cancel()
+            return future
         relay = self._relay
 
         def job() -> Any:
