@@ -115,6 +115,12 @@ def test_vector_index_is_built_and_used(
     assert indexed[0].chunk_id == exact[0].chunk_id == make_chunk_id("default", "d0", 5)
     overlap = {h.chunk_id for h in indexed} & {h.chunk_id for h in exact}
     assert len(overlap) >= 8
+    # The index must report the same cosine distances as flat search (the relevance threshold
+    # of the RAG service is a cosine distance): IVF_HNSW_SQ alone reports twice as much.
+    exact_distance = {h.chunk_id: h.vector_distance for h in exact}
+    for hit in indexed:
+        if hit.chunk_id in exact_distance:
+            assert hit.vector_distance == pytest.approx(exact_distance[hit.chunk_id], abs=1e-4)
     many = store.search("row", probe, collection="default", k=50)  # leg of 200 > HNSW ef
     assert len(many) == 50
 

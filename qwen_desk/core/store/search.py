@@ -56,16 +56,34 @@ def leg_size(k: int) -> int:
 def vector_leg(
     table: Any, vector: np.ndarray, where: str, n: int, indexed: bool
 ) -> list[dict[str, Any]]:
+    query_vector = np.asarray(vector, dtype=np.float32)
+    columns = [*CHUNK_COLUMNS, "_distance"]
     query = (
-        table.search(np.asarray(vector, dtype=np.float32), vector_column_name="vector")
+        table.search(query_vector, vector_column_name="vector")
         .distance_type("cosine")
         .where(where, prefilter=True)
-        .select([*CHUNK_COLUMNS, "_distance"])
         .limit(n)
     )
-    if indexed:  # HNSW refuses ef < limit
-        query = query.nprobes(HNSW_NPROBES).ef(max(HNSW_EF, n))
-    return query.to_list()
+    if not indexed:
+        return query.select(columns).to_list()
+    # HNSW refuses ef < limit. IVF_HNSW_SQ reports its own (quantised, 2x-scaled) distances, but
+    # the relevance threshold downstream is a cosine distance: re-rank the candidates exactly.
+    rows = query.nprobes(HNSW_NPROBES).ef(max(HNSW_EF, n)).select([*columns, "vector"]).to_list()
+    return exact_cosine_order(rows, query_vector)
+
+
+def exact_cosine_order(
+    rows: list[dict[str, Any]], query_vector: np.ndarray
+) -> list[dict[str, Any]]:
+    """Set each row's ``_distance`` to its exact cosine distance and sort by it (drops vectors)."""
+    if not rows:
+        return rows
+    vectors = np.asarray([row.pop("vector") for row in rows], dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1) * max(float(np.linalg.norm(query_vector)), 1e-12)
+    distances = 1.0 - (vectors @ query_vector) / np.maximum(norms, 1e-12)
+    for row, distance in zip(rows, distances, strict=True):
+        row["_distance"] = float(distance)
+    return sorted(rows, key=lambda row: row["_distance"])
 
 
 def fts_leg(table: Any, query: str, where: str, n: int) -> list[dict[str, Any]]:
