@@ -51,6 +51,17 @@ def test_model_id_changes_with_the_model_files(tmp_path: Path) -> None:
     assert Embedder(copy).model_id != same.model_id
 
 
+def test_bundled_model_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A frozen build's launcher names its bundled model with QWEN_DESK_EMBED_MODEL."""
+    copy = tmp_path / "bundled-model"
+    shutil.copytree(default_model_path(), copy)
+    monkeypatch.setenv("QWEN_DESK_EMBED_MODEL", str(copy))
+    assert default_model_path() == copy
+    assert Embedder().model_id.startswith("bundled-model-")
+    monkeypatch.setenv("QWEN_DESK_EMBED_MODEL", "")
+    assert default_model_path() != copy
+
+
 def test_bad_folder_raises_model_missing(tmp_path: Path) -> None:
     with pytest.raises(EmbedModelMissing):
         Embedder(tmp_path / "absent").load()

