@@ -57,7 +57,7 @@ def test_bundled_model_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     shutil.copytree(default_model_path(), copy)
     monkeypatch.setenv("QWEN_DESK_EMBED_MODEL", str(copy))
     assert default_model_path() == copy
-    assert Embedder().model_id.startswith("bundled-model-")
+    assert Embedder().path == copy
     monkeypatch.setenv("QWEN_DESK_EMBED_MODEL", "")
     assert default_model_path() != copy
 
