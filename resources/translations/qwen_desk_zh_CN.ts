@@ -193,10 +193,6 @@
     <context>
         <name>KnowledgeSidebar</name>
         <message>
-            <source>KNOWLEDGE BASE</source>
-            <translation>知识库</translation>
-        </message>
-        <message>
             <source>Each knowledge base keeps its documents apart</source>
             <translation>每个知识库的文档彼此独立</translation>
         </message>
@@ -350,14 +346,6 @@
         <message>
             <source>Qwen Desk</source>
             <translation>Qwen Desk</translation>
-        </message>
-        <message>
-            <source>Conversations will appear here.</source>
-            <translation>对话将显示在这里。</translation>
-        </message>
-        <message>
-            <source>The conversation view is not available in this build.</source>
-            <translation>此版本不包含对话视图。</translation>
         </message>
         <message>
             <source>&amp;File</source>
