@@ -31,6 +31,13 @@ def pdf_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     locked.new_page().insert_text((72, 72), "Locked text.")
     locked.save(folder / "locked.pdf", encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="pw")
     (folder / "empty.pdf").write_bytes(b"")
+    # Long enough that no machine parses it within the 1 ms granularity of the pipe's poll.
+    big = pymupdf.open()
+    for n in range(400):
+        page = big.new_page()
+        for line in range(40):
+            page.insert_text((72, 60 + 18 * line), f"Page {n + 1}, line {line}: words to read.")
+    big.save(folder / "big.pdf")
     return {p.stem: p for p in folder.iterdir()}
 
 
@@ -78,7 +85,7 @@ def test_a_tiny_timeout_on_a_real_parse_is_a_parse_timeout(
 ) -> None:
     parser.parse(pdf_files["plain"])
     with pytest.raises(ParseTimeout):
-        parser.parse(pdf_files["plain"], timeout_s=0.000001)
+        parser.parse(pdf_files["big"], timeout_s=0.000001)
     assert parser.parse(pdf_files["plain"]).page_count == 3
 
 
