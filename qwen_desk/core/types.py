@@ -141,6 +141,14 @@ class CollectionInfo:
     n_chunks: int = 0
 
 
+PASSAGE_FIELDS = ("chunk_id", "doc_id", "path", "title", "page", "char_start", "char_end", "text")
+
+
+def passage_json(passage: Any) -> dict[str, Any]:
+    """Where a passage comes from, as the CLI prints it (shared by hits and citations)."""
+    return {name: getattr(passage, name) for name in PASSAGE_FIELDS}
+
+
 @dataclass
 class Hit:
     """A search result: the chunk, its document, and a fused relevance score (higher is better)."""
@@ -162,17 +170,7 @@ class Hit:
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's search contract."""
-        return {
-            "chunk_id": self.chunk_id,
-            "doc_id": self.doc_id,
-            "path": self.path,
-            "title": self.title,
-            "page": self.page,
-            "char_start": self.char_start,
-            "char_end": self.char_end,
-            "text": self.text,
-            "score": self.score,
-        }
+        return {**passage_json(self), "score": self.score}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -340,14 +338,7 @@ class Citation:
     def to_json(self) -> dict[str, Any]:
         return {
             "n": self.n,
-            "chunk_id": self.chunk_id,
-            "doc_id": self.doc_id,
-            "path": self.path,
-            "title": self.title,
-            "page": self.page,
-            "char_start": self.char_start,
-            "char_end": self.char_end,
-            "text": self.text,
+            **passage_json(self),
             "rects": [list(r) for r in self.rects],
             "collection": self.collection,
         }
