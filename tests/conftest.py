@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,3 +33,32 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"real-world corpus not present at {CORPUS} (only in the developers' checkout)")
     return CORPUS
+
+
+@pytest.fixture(autouse=True, scope="module")
+def close_leftover_windows() -> Iterator[None]:
+    """After each test module, close and delete every top-level widget it left behind.
+
+    A window's close event shuts its services down (ingestion thread, parser child, timers), so
+    nothing of one module's GUI keeps running, or receives events, while the next module runs.
+    """
+    yield
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        return
+    for widget in QApplication.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QCoreApplication.processEvents()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """GUI modules run last, after the headless ones (a leftover Qt object can then only meet
+    other GUI tests, and the headless tests never run inside an event loop full of windows)."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/test_gui_"))

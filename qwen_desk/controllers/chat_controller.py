@@ -102,7 +102,7 @@ class ChatController(QObject):
         self.collection: str | None = "default"
         self.model_override: str | None = None
         # the list and the last conversation appear once the event loop runs
-        QTimer.singleShot(0, self.restore_last)
+        QTimer.singleShot(0, self, self.restore_last)
 
     # --- services -------------------------------------------------------------------------
 

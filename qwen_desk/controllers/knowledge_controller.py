@@ -280,7 +280,7 @@ class KnowledgeController(QObject):
         for event in events:
             self._on_event(event)
         if more:
-            QTimer.singleShot(0, self._drain)  # let paints and input in between batches
+            QTimer.singleShot(0, self, self._drain)  # let paints and input in between batches
 
     def _on_event(self, event: IngestEvent) -> None:
         if event.job_id and (event.job_id in self._batch or not event.finished):

@@ -89,7 +89,7 @@ class OllamaController(QObject):
         if hasattr(services, "sig_backend_changed"):
             services.sig_backend_changed.connect(self._on_backend_changed)
         # Start once the event loop runs (the window is built before the loop exists).
-        QTimer.singleShot(0, self.start)
+        QTimer.singleShot(0, self, self.start)
 
     # --- properties -------------------------------------------------------------------------
 
@@ -119,7 +119,7 @@ class OllamaController(QObject):
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            QTimer.singleShot(50, self.start)  # the loop is not running yet
+            QTimer.singleShot(50, self, self.start)  # the loop is not running yet
             return
         self._wake = asyncio.Event()
         self._poll_task = loop.create_task(self._poll())

@@ -294,7 +294,7 @@ class ChatPanel(QWidget):
             self._widgets.append(widget)
         self._after_rows_changed()
         self._stick_to_bottom = True
-        QTimer.singleShot(0, self._scroll_to_bottom)
+        QTimer.singleShot(0, self, self._scroll_to_bottom)
 
     def _on_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
         for row in range(first, last + 1):

@@ -346,7 +346,7 @@ class MainWindow(QMainWindow):
         super().paintEvent(event)
         if not self._painted:
             self._painted = True
-            QTimer.singleShot(0, self.sig_first_paint.emit)
+            QTimer.singleShot(0, self, self.sig_first_paint.emit)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
