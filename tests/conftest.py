@@ -62,3 +62,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """GUI modules run last, after the headless ones (a leftover Qt object can then only meet
     other GUI tests, and the headless tests never run inside an event loop full of windows)."""
     items.sort(key=lambda item: item.nodeid.startswith("tests/test_gui_"))
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_on_the_main_thread() -> Iterator[None]:
+    """Free each test's cyclic garbage here, on the main thread.
+
+    A QObject in a reference cycle (a closed qasync loop's timer object, a controller) is
+    otherwise destroyed whenever the collector happens to run, possibly on a worker thread: Qt
+    then cannot unregister its timers, and the main thread later fires a timer of a dead object
+    (seen as a segfault in QTimerInfoList::activateTimers under gdb).
+    """
+    yield
+    import gc
+
+    gc.collect()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -527,6 +528,8 @@ def run_qasync(qapp: Any, coro: Any) -> Any:
         sys.set_asyncgen_hooks(*old_hooks)
         loop.close()
         asyncio.set_event_loop(None)
+        del loop
+        gc.collect()  # its Qt timer object dies here, on the thread that owns it
 
 
 def test_cancel_closes_the_connection_qasync(qapp: Any, slow_long_answer: OllamaStandIn) -> None:
