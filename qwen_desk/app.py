@@ -140,6 +140,7 @@ def run(desk: Desk) -> int:
     """Run the qasync event loop until the last window closes; then close the services."""
     import qasync
 
+    _close_on_signals(desk)  # before anything waits: a SIGTERM during start-up closes properly
     wait_first_paint(desk)
     loop = qasync.QEventLoop(desk.app)
     asyncio.set_event_loop(loop)
@@ -151,7 +152,8 @@ def run(desk: Desk) -> int:
     closed = asyncio.Event()
     desk.app.aboutToQuit.connect(closed.set)
     desk.app.lastWindowClosed.connect(closed.set)
-    _close_on_signals(desk)
+    if not desk.window.isVisible():  # closed (e.g. by a signal) while start-up was waiting
+        closed.set()
     try:
         with loop:
             loop.run_until_complete(closed.wait())

@@ -103,7 +103,7 @@ class OllamaController(QObject):
 
     @property
     def host(self) -> str:
-        return str(getattr(self.backend, "host", self._services.settings.ollama_host))
+        return self._services.host
 
     @property
     def pulling(self) -> bool:

@@ -165,6 +165,15 @@ class AppServices(QObject):
         return self._backend is not None or not self._preparing_backend
 
     @property
+    def host(self) -> str:
+        """Where the language model is served: the back-end's own (normalised) host once it
+        exists, else the configured one. Never builds the back-end (its imports take ~0.5 s)."""
+        if self._backend is not None:
+            return str(self._backend.host)
+        settings = self._settings
+        return settings.openai_base_url if settings.backend == "openai" else settings.ollama_host
+
+    @property
     def backend(self) -> Any:
         """The language-model back-end for the current settings (``core.llm.make_backend``)."""
         if self._backend is None:
