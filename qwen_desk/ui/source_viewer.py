@@ -280,6 +280,8 @@ class SourceViewer(QFrame):
         if self.citation is None or path != self.citation.path:
             return
         self.page = page
+        self.prev_button.setEnabled(False)  # no page to move from until one is shown
+        self.next_button.setEnabled(False)
         self.password_prompt.ask(Path(path).name, wrong)
         self.stack.setCurrentWidget(self.password_prompt)
         self.password_prompt.field.setFocus(Qt.FocusReason.OtherFocusReason)
