@@ -8,7 +8,7 @@ fresh temporary folder whose path contains non-ASCII characters ("自检 数据"
 Checks, each with name, ok, required, detail and seconds:
 
 - ``qt``: a QApplication, a widget rendered to a pixmap, the svg imageformat plugin drawing the
-  app icon;
+  app icon, the light and dark theme style sheets found;
 - ``translations``: our zh_CN ``.qm`` is found (or built) and translates a known string;
 - ``embedding``: the bundled model loads and embeds (expected dimension, unit vectors); in a
   frozen build the model must come from inside the bundle;
@@ -17,7 +17,8 @@ Checks, each with name, ok, required, detail and seconds:
   ``IngestService`` (sandboxed parser child, chunking, embedding, store) and are found by search;
 - ``ollama``: the daemon's state at the configured host (unreachable is reported, not failed).
 
-The JSON report is ``{"ok", "checks": [...], "version", "python", "platform", "frozen", ...}``;
+The JSON report is ``{"ok", "checks": [...], "version", "python", "platform", "frozen",
+"resources", ...}`` (``resources``: the folder the icons, themes and translations came from);
 the exit status is 0 only when every required check passed.
 """
 
@@ -90,6 +91,15 @@ def bundle_manifest() -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def resources_folder() -> str:
+    """Where the icons, themes and translations were looked up ('' when Qt is missing)."""
+    try:
+        from qwen_desk.ui.assets import resources_dir
+    except ImportError:
+        return ""
+    return str(resources_dir())
+
+
 def _timed(name: str, required: bool, func: Callable[[], str], checks: list[Check]) -> bool:
     """Run one check; an exception fails it with the exception as detail."""
     started = time.monotonic()
@@ -152,6 +162,11 @@ def check_qt(ctx: Context) -> str:
     painter.end()
     if image.pixelColor(16, 16).alpha() == 0 and image.pixelColor(8, 8).alpha() == 0:
         raise RuntimeError("the icon rendered to nothing")
+    from qwen_desk.ui.theme import style_sheet
+
+    missing = [scheme for scheme in ("light", "dark") if not style_sheet(scheme).strip()]
+    if missing:
+        raise RuntimeError(f"theme style sheets {missing} missing from {resource('themes')}")
     label = QLabel("Qwen Desk 自检 self-test")
     label.resize(320, 80)
     label.show()
@@ -162,7 +177,8 @@ def check_qt(ctx: Context) -> str:
         raise RuntimeError("the widget did not render")
     return (
         f"platform {ctx.app.platformName()}, widget rendered {pixmap.width()}x{pixmap.height()}, "
-        f"svg icon {icon.width()}x{icon.height()}, {len(formats)} image formats"
+        f"svg icon {icon.width()}x{icon.height()}, themes light, dark, "
+        f"{len(formats)} image formats"
     )
 
 
@@ -415,6 +431,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         "frozen": is_frozen(),
         "executable": sys.executable,
         "embed_model": manifest.get("embed_model", ""),
+        "resources": resources_folder(),
         "home": str(home),
         "seconds": round(time.monotonic() - started, 2),
     }

@@ -5,6 +5,11 @@ malformed file must not take the app down), called through ``asyncio.to_thread``
 thread only waits on an awaitable. Only the newest request matters: a new one cancels the task
 of the previous one (its result, if it still arrives, is dropped). Extracted texts are kept for
 the last few files, so moving between citations of one document is instant.
+
+Encrypted PDFs open with the password that opened them this session (``session_passwords``,
+memory only: kept by ingestion, or by an earlier successful ``request_page`` with a typed
+password). When none is known or it no longer works, ``sig_password_needed`` asks the viewer for
+one (never ``sig_failed``: that is not an error to show).
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from qwen_desk.core.errors import QwenDeskError
+from qwen_desk.core.documents.passwords import PasswordMemory, session_passwords
+from qwen_desk.core.errors import PasswordRequired, QwenDeskError, WrongPassword
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +54,15 @@ class ViewerController(QObject):
     """(path, error code, English detail): the page or text could not be read."""
     sig_busy_changed = Signal(bool)
     """A request started (True) or ended (False)."""
+    sig_password_needed = Signal(str, int, bool)
+    """(path, page, wrong): the PDF is encrypted and no known password opens it; ``wrong`` when
+    the password given to ``request_page`` was not correct."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(
+        self, parent: QObject | None = None, passwords: PasswordMemory | None = None
+    ) -> None:
         super().__init__(parent)
+        self.passwords = passwords or session_passwords()
         self._parser: Any = None
         self._task: asyncio.Task[None] | None = None
         self._texts: OrderedDict[str, str] = OrderedDict()
@@ -67,9 +79,13 @@ class ViewerController(QObject):
     def task(self) -> asyncio.Task[None] | None:
         return self._task
 
-    def request_page(self, path: str, page: int, zoom: float = DEFAULT_ZOOM) -> None:
-        """Render ``page`` (1-based) of the PDF at ``path``; answers with ``sig_page_ready``."""
-        self._run(self._page(path, page, zoom))
+    def request_page(
+        self, path: str, page: int, zoom: float = DEFAULT_ZOOM, password: str | None = None
+    ) -> None:
+        """Render ``page`` (1-based) of the PDF at ``path``; answers with ``sig_page_ready``
+        (``sig_password_needed`` for an encrypted file). ``password``: one the user just typed
+        (remembered for the session when it opens the file); else the known one is used."""
+        self._run(self._page(path, page, zoom, password))
 
     def request_text(self, path: str) -> None:
         """Extract the text of ``path``; answers with ``sig_text_ready``."""
@@ -85,15 +101,25 @@ class ViewerController(QObject):
             self._task.cancel()
         self._task = asyncio.get_running_loop().create_task(coro)
 
-    async def _page(self, path: str, page: int, zoom: float) -> None:
+    async def _page(self, path: str, page: int, zoom: float, typed: str | None) -> None:
+        password = typed if typed is not None else self.passwords.get(path)
         self.sig_busy_changed.emit(True)
         try:
-            png, width, height = await asyncio.to_thread(self.parser.render_page, path, page, zoom)
+            png, width, height = await asyncio.to_thread(
+                self.parser.render_page, path, page, zoom, password
+            )
+        except (PasswordRequired, WrongPassword):
+            if typed is None and password is not None:
+                self.passwords.forget(path)  # the file changed since: ask afresh
+            self.sig_password_needed.emit(path, page, typed is not None)
+            return
         except QwenDeskError as exc:
             self.sig_failed.emit(path, exc.code, exc.message)
             return
         finally:
             self.sig_busy_changed.emit(False)
+        if typed:
+            self.passwords.remember(path, typed)
         self.sig_page_ready.emit(RenderedPage(path, page, png, width, height, zoom))
 
     async def _text(self, path: str) -> None:

@@ -10,7 +10,8 @@ failure becomes a FAILED event and a failed document row, so the reason stays vi
 ``store.maintain()`` runs when the queue drains.
 
 Events go to the callbacks given to ``subscribe``; they are always called on the worker thread
-(the GUI marshals them to its own). Passwords live in memory only (see ``ingest_queue``).
+(the GUI marshals them to its own). Passwords live in memory only (see ``ingest_queue``); one
+that opened a file is kept for the session in ``documents.passwords`` (the viewer needs it).
 Searching never waits for the worker: the only lock shared with readers is the knowledge base's
 short write lock, held around single store writes, never around embedding.
 """
@@ -27,6 +28,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qwen_desk.core.documents.passwords import PasswordMemory, session_passwords
 from qwen_desk.core.errors import (
     Cancelled,
     DocumentError,
@@ -57,12 +59,19 @@ MAINTAIN_EVERY_DOCS = 200  # also fold new rows into the indexes during a very l
 class IngestService:
     """The ingestion queue and its worker thread, over a ``KnowledgeBase``."""
 
-    def __init__(self, kb: KnowledgeBase, queue: IngestQueue | None = None) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        queue: IngestQueue | None = None,
+        known_passwords: PasswordMemory | None = None,
+    ) -> None:
         from qwen_desk.core import paths
 
         self._kb = kb
         self._queue = queue or IngestQueue(paths.ingest_queue_db(kb.data_dir))
-        self._passwords: dict[int, str] = {}
+        self._passwords: dict[int, str] = {}  # per job, until it finishes
+        # per file, for the session: the passwords that opened a file (the viewer needs them)
+        self.known_passwords = known_passwords or session_passwords()
         self._listeners: list[Listener] = []
         self._cond = threading.Condition()
         self._notices: deque[IngestEvent] = deque()  # emitted by the worker, in order
@@ -389,6 +398,8 @@ class IngestService:
             password = self._passwords.get(job.id)
         self._emit(_copy(event))  # PARSING
         doc = kb.parser.parse(path, password)
+        if password:
+            self.known_passwords.remember(path, password)
         if self._should_cancel():
             raise Cancelled()
         chunks = chunk_document(

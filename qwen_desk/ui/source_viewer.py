@@ -5,7 +5,10 @@ to the pane's width, the citation's rectangles (PDF points, top-left origin) dra
 semi-transparent yellow (points x zoom = pixels of the rendered image) and scrolled into view;
 Previous/Next move through pages. DOCX, TXT, Markdown: the extracted text with the passage
 ``[char_start, char_end)`` highlighted and centred (Python offsets converted to Qt's UTF-16
-positions). "Open in default app" hands the file to the desktop.
+positions). "Open in default app" hands the file to the desktop. An encrypted PDF opens with
+the password known this session; otherwise the viewer asks for it in place (``PasswordPrompt``,
+a page of the viewer, not a modal dialog): a wrong one says so and asks again, Cancel leaves a
+message saying why the page is not shown.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from PySide6.QtWidgets import (
 from qwen_desk.controllers.viewer_controller import RenderedPage, ViewerController
 from qwen_desk.core.types import Citation, Rect
 from qwen_desk.ui.messages import error_text
+from qwen_desk.ui.password_prompt import PasswordPrompt
 
 HIGHLIGHT = QColor(255, 214, 0, 110)
 HIGHLIGHT_BORDER = QColor(230, 160, 0, 200)
@@ -117,7 +121,10 @@ class SourceViewer(QFrame):
         self.message = QLabel(self)
         self.message.setWordWrap(True)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        for widget in (self.page_scroll, self.text_view, self.message):
+        self.password_prompt = PasswordPrompt(self)
+        self.password_prompt.sig_submitted.connect(self._on_password_submitted)
+        self.password_prompt.sig_cancelled.connect(self._on_password_cancelled)
+        for widget in (self.page_scroll, self.text_view, self.message, self.password_prompt):
             self.stack.addWidget(widget)
         layout.addWidget(self.stack, 1)
         self.snippet = QLabel(self)
@@ -128,6 +135,7 @@ class SourceViewer(QFrame):
         self.controller.sig_page_ready.connect(self._on_page)
         self.controller.sig_text_ready.connect(self._on_text)
         self.controller.sig_failed.connect(self._on_failed)
+        self.controller.sig_password_needed.connect(self._on_password_needed)
         # the viewer opens itself on a citation click; the main window only makes room for it
         if chat is not None and hasattr(chat, "sig_citation_requested"):
             chat.sig_citation_requested.connect(self.show_citation)
@@ -267,6 +275,29 @@ class SourceViewer(QFrame):
                 self.go_to_page(self.page - 1)
                 return
             self._show_message(error_text(code, detail, with_detail=True))
+
+    def _on_password_needed(self, path: str, page: int, wrong: bool) -> None:
+        if self.citation is None or path != self.citation.path:
+            return
+        self.page = page
+        self.prev_button.setEnabled(False)  # no page to move from until one is shown
+        self.next_button.setEnabled(False)
+        self.password_prompt.ask(Path(path).name, wrong)
+        self.stack.setCurrentWidget(self.password_prompt)
+        self.password_prompt.field.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _on_password_submitted(self, password: str) -> None:
+        if self.citation is not None:
+            self.controller.request_page(self.citation.path, max(1, self.page), password=password)
+
+    def _on_password_cancelled(self) -> None:
+        name = Path(self.citation.path).name if self.citation is not None else ""
+        self._show_message(
+            self.tr(
+                "“%1” is protected by a password, so its page cannot be shown. "
+                "Click the citation again to enter the password."
+            ).replace("%1", name)
+        )
 
     def _show_message(self, text: str) -> None:
         self.message.setText(text)
