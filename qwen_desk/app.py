@@ -44,6 +44,7 @@ class Desk:
     translators: list[Any]
     theme: Any
     instance: Any = None
+    gc_guard: Any = None  # the GcGuard while ``run`` runs
 
 
 def files_in(argv: Sequence[str]) -> list[str]:
@@ -137,9 +138,14 @@ def wait_first_paint(desk: Desk, timeout_s: float = 3.0) -> None:
 
 
 def run(desk: Desk) -> int:
-    """Run the qasync event loop until the last window closes; then close the services."""
+    """Run the qasync event loop until the last window closes; then close the services.
+
+    While it runs, Python's cyclic garbage is collected on the GUI thread only (``GcGuard``:
+    a QObject in a cycle freed on a worker thread crashes Qt); the CLI keeps automatic collection.
+    """
     import qasync
 
+    desk.gc_guard = _guard_garbage_collection(desk)
     _close_on_signals(desk)  # before anything waits: a SIGTERM during start-up closes properly
     wait_first_paint(desk)
     loop = qasync.QEventLoop(desk.app)
@@ -161,7 +167,20 @@ def run(desk: Desk) -> int:
         if desk.instance is not None:
             desk.instance.close()
         desk.services.close()
+        desk.gc_guard.close()  # one full collection here, then automatic collection as before
     return 0
+
+
+def _guard_garbage_collection(desk: Desk) -> Any:
+    """Collect on the GUI thread only; leave the start-up heap (torch, the model, LanceDB) out
+    of later full collections once it is loaded (they would pause the window for ~1 s)."""
+    from qwen_desk.controllers.gc_guard import GcGuard
+
+    guard = GcGuard(desk.app)
+    guard.start()
+    desk.services.sig_embedder_loaded.connect(guard.freeze_heap)
+    desk.services.sig_knowledge_failed.connect(guard.freeze_heap)
+    return guard
 
 
 def _close_on_signals(desk: Desk) -> None:

@@ -14,12 +14,18 @@ from typing import Any
 
 from qwen_desk.cli import EXIT_FAILED, EXIT_MODEL_MISSING, EXIT_UNREACHABLE
 from qwen_desk.core.errors import DaemonUnreachable, ModelNotFound, QwenDeskError
-from qwen_desk.core.settings import Settings
+from qwen_desk.core.settings import Settings, describe_problems
 
 
 def load_settings() -> Settings:
-    """The saved settings, with ``OLLAMA_HOST`` (when set) as the Ollama host."""
+    """The saved settings, with ``OLLAMA_HOST`` (when set) as the Ollama host.
+
+    When the settings file could not be used as it was, one line on stderr says what was reset
+    and where the old file was kept (``Settings.load`` repaired it: the next run is quiet).
+    """
     settings = Settings.load()
+    if settings.problems:
+        print(f"qwen-desk: {describe_problems(settings)}", file=sys.stderr)
     env_host = os.environ.get("OLLAMA_HOST", "").strip()
     if env_host:
         from qwen_desk.core.llm.ollama_backend import normalize_host  # imports httpx: lazily

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from typing import Any
 
 from qwen_desk.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from qwen_desk.cli._common import load_settings
 from qwen_desk.core.errors import DocumentNotFound, QwenDeskError
 from qwen_desk.core.knowledge import DEFAULT_COLLECTION, KnowledgeBase
 from qwen_desk.core.types import DocumentRecord, Hit, IngestEvent, IngestState
@@ -110,7 +111,7 @@ def _json_arg(parser: argparse.ArgumentParser) -> None:
 def _knowledge_base() -> KnowledgeBase:
     # Progress bars of the model loader would garble the CLI's stderr.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    return KnowledgeBase()
+    return KnowledgeBase(load_settings())  # says on stderr when the settings file was repaired
 
 
 def _error(exc: QwenDeskError) -> int:

@@ -42,6 +42,7 @@ from qwen_desk.ui.knowledge_sidebar import KnowledgeSidebar
 from qwen_desk.ui.messages import error_text
 from qwen_desk.ui.model_bar import ModelBar
 from qwen_desk.ui.ollama_panel import OllamaPanel
+from qwen_desk.ui.settings_notice import show_settings_notice
 from qwen_desk.ui.source_viewer import SourceViewer
 from qwen_desk.ui.status_bar import StatusBar
 
@@ -71,6 +72,8 @@ class MainWindow(QMainWindow):
         self._painted = False
         self.settings_dialog: QWidget | None = None
         self.knowledge_error_box: QMessageBox | None = None
+        self.settings_notice: QMessageBox | None = None
+        """Says what ``Settings.load()`` reset (shown once, after the first paint)."""
         self.knowledge = knowledge or KnowledgeController(services, self)
         self._build()
         self._build_chat_side()
@@ -181,6 +184,7 @@ class MainWindow(QMainWindow):
         self.drop_overlay.sig_dropped.connect(self.open_paths)
         self.drop_overlay.sig_revealed.connect(k.prepare_for_files)
         self.sig_first_paint.connect(self._build_after_first_paint)
+        self.sig_first_paint.connect(self._show_settings_notice)
         k.sig_current_collection_changed.connect(self._on_collection_changed)
         k.sig_progress.connect(self.status.set_ingest_progress)
         k.sig_batch_finished.connect(self.status.set_batch_summary)
@@ -196,6 +200,10 @@ class MainWindow(QMainWindow):
         if self.ollama_panel is None:
             self.ollama_panel = OllamaPanel(self.ollama, parent=self)
             self.chat_panel.add_banner(self.ollama_panel)
+
+    def _show_settings_notice(self) -> None:
+        if self.settings_notice is None:
+            self.settings_notice = show_settings_notice(self, self.services.settings)
 
     @property
     def painted(self) -> bool:
