@@ -12,8 +12,6 @@ refreshed once when the record changes state.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import (
@@ -26,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from qwen_desk.core.naming import document_name
 from qwen_desk.core.types import Citation, MessageRecord, MessageState
 from qwen_desk.models.chat_model import is_not_in_documents
 from qwen_desk.ui.markdown_view import MarkdownView
@@ -249,7 +248,7 @@ class MessageWidget(QFrame):
         self.sources.show()
 
     def _source_line(self, citation: Citation) -> str:
-        name = _escape(Path(citation.path).name or citation.title)
+        name = _escape(document_name(citation.path, citation.title).name)
         page = self.tr("p. %1").replace("%1", str(citation.page)) if citation.page > 0 else ""
         where = f"{name}, {page}" if page else name
         link = self.palette().color(QPalette.ColorRole.Link).name()
