@@ -11,6 +11,13 @@ order, never on the GUI thread.
 
 Paths added before the knowledge base is open (files given on the command line at start-up) are
 kept and queued as soon as it opens.
+
+Another process may write to the same knowledge base (``qwen-desk add`` while the window is
+open). Every ``EXTERNAL_POLL_MS`` the controller reads the store's change token (the versions of
+its documents and collections tables, ~1 ms whatever the size) on its worker thread and reloads
+the lists when the token moved since the last load: nothing runs on the GUI thread while nothing
+changed, and the check is skipped while this window's own batch is running (its events keep the
+list current; the check after the batch catches up).
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_COLLECTION = "default"  # same value as core.knowledge.DEFAULT_COLLECTION (kept light)
 SETTINGS_KEY = "knowledge/collection"
+EXTERNAL_POLL_MS = 3000  # how often to look for writes by other processes
 DRAIN_BATCH = 200  # ingestion events handled per event-loop pass
 _OUTCOMES = {
     IngestState.READY: "indexed",
@@ -47,8 +55,10 @@ _OUTCOMES = {
     IngestState.FAILED: "failed",
     IngestState.SKIPPED: "skipped",
 }
-# (collections, collection asked for, collection shown, its documents)
-_Loaded = tuple[list[CollectionInfo], str, str, list[DocumentRecord]]
+# the store's change token (``KnowledgeStore.change_token``); None before the store exists
+_Token = tuple[int, int] | None
+# (collections, collection asked for, collection shown, its documents, change token before)
+_Loaded = tuple[list[CollectionInfo], str, str, list[DocumentRecord], _Token]
 
 
 class _EventRelay(QObject):
@@ -118,6 +128,11 @@ class KnowledgeController(QObject):
         self._batch: dict[int, bool] = {}  # job id -> finished, for "Indexing 3 of 10"
         self._outcomes: dict[str, int] = {"indexed": 0, "failed": 0, "skipped": 0}
         self._listed = False
+        self._token: _Token = None  # the change token of the last load
+        self._polling = False
+        self._watch = QTimer(self)
+        self._watch.setInterval(EXTERNAL_POLL_MS)
+        self._watch.timeout.connect(self.check_external_changes)
         self._current = str(ui_state().value(SETTINGS_KEY, DEFAULT_COLLECTION) or "")
         self._current = self._current or DEFAULT_COLLECTION
         services.sig_knowledge_ready.connect(self._on_knowledge_ready)
@@ -156,6 +171,7 @@ class KnowledgeController(QObject):
             self._unsubscribe()
             self._unsubscribe = None
         self._listed = False
+        self._watch.stop()
         self._batch.clear()
         self._outcomes = dict.fromkeys(self._outcomes, 0)
         self._emit_progress()
@@ -171,6 +187,7 @@ class KnowledgeController(QObject):
         # Called on the worker thread: only queue (the relay wakes the GUI thread).
         self._unsubscribe = kb.ingest.subscribe(self._relay.push)
         self.refresh()
+        self._watch.start()
         pending, self._pending = self._pending, []
         for paths, collection, password in pending:
             self._submit_add(paths, collection, password)
@@ -186,17 +203,20 @@ class KnowledgeController(QObject):
 
         def load() -> _Loaded:
             if not store_exists(kb):  # first run: do not import LanceDB just to list nothing
-                return [CollectionInfo(DEFAULT_COLLECTION, 0.0)], collection, DEFAULT_COLLECTION, []
+                default = [CollectionInfo(DEFAULT_COLLECTION, 0.0)]
+                return default, collection, DEFAULT_COLLECTION, [], None
+            token = kb.store.change_token()  # before reading: a later write moves it again
             infos = list(kb.store.list_collections())
             names = {c.name for c in infos}
             target = collection if collection in names else _fallback(infos)
             records = list(kb.store.list_documents(target)) if target else []
-            return infos, collection, target, records
+            return infos, collection, target, records, token
 
         self._runner.submit(load, on_done=self._on_loaded, on_error=self._on_error)
 
     def _on_loaded(self, result: _Loaded) -> None:
-        infos, requested, collection, records = result
+        infos, requested, collection, records, token = result
+        self._token = token
         self.collection_model.set_collections(infos)
         self.sig_collections_changed.emit()
         if requested != self._current:
@@ -224,6 +244,31 @@ class KnowledgeController(QObject):
         self.sig_current_collection_changed.emit(name)
         self.document_model.set_documents(name, [])
         self.refresh()
+
+    def check_external_changes(self) -> None:
+        """Reload the lists if another process changed the knowledge base (off the GUI thread).
+
+        Called by a timer; cheap when nothing changed (one version read on the worker thread).
+        """
+        kb = self._kb
+        if kb is None or self._polling or self.busy or not self._listed:
+            return
+        self._polling = True
+
+        def token() -> _Token:
+            return kb.store.change_token() if store_exists(kb) else None
+
+        self._runner.submit(token, on_done=self._on_token, on_error=self._on_poll_error)
+
+    def _on_token(self, token: _Token) -> None:
+        self._polling = False
+        if token is not None and token != self._token and not self.busy:
+            self._token = token  # one reload per change, even if the reload is slow
+            self.refresh()
+
+    def _on_poll_error(self, exc: BaseException) -> None:
+        self._polling = False
+        log.debug("checking the knowledge base for outside changes failed: %s", exc)
 
     # --- ingestion -----------------------------------------------------------------------------
 
@@ -444,6 +489,7 @@ class KnowledgeController(QObject):
 
     def shutdown(self) -> None:
         """Stop listening to the worker and finish the queued store operations."""
+        self._watch.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
