@@ -1,0 +1,110 @@
+"""A password-protected .docx from the corpus, end to end: the window asks for the password,
+says when it is wrong, indexes the file with the right one (decrypted in the parser child) and
+finds it; the CLI does the same with ``add --password``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from qwen_desk.controllers.services import AppServices
+from qwen_desk.core.settings import Settings
+from qwen_desk.core.types import Hit, IngestState
+from qwen_desk.ui.main_window import MainWindow
+from tests.support.kb import shared_embedder
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LOCKED = "tika__testWORD_protected_passtika.docx"
+PASSWORD = "tika"
+TIMEOUT_MS = 90_000
+
+
+@pytest.fixture
+def locked(corpus: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copy(corpus / "docx" / LOCKED, tmp_path / "locked.docx")).resolve()
+
+
+@pytest.fixture
+def window(qtbot) -> Iterator[MainWindow]:
+    services = AppServices(Settings(), embedder=shared_embedder())
+    win = MainWindow(services)
+    qtbot.addWidget(win)
+    win.show()
+    services.start_knowledge()
+    qtbot.waitUntil(lambda: win.knowledge.ready, timeout=60_000)
+    yield win
+    win.close()
+    services.close()
+
+
+def _error_code(win: MainWindow, path: Path) -> str:
+    model = win.knowledge.document_model
+    row = model.row_of_path(str(path))
+    if row < 0:
+        return ""
+    item = model.item(row)
+    return "ready" if item.state is IngestState.READY else (item.error.code if item.error else "")
+
+
+def _type_password(qtbot, win: MainWindow, path: Path, password: str) -> str:
+    """Open the password prompt as a double-click does, type ``password``; return its label."""
+    sidebar = win.knowledge_sidebar
+    sidebar.ask_password(str(path))
+    dialog = sidebar.password_dialog
+    qtbot.waitUntil(dialog.isVisible)
+    label = dialog.labelText()
+    dialog.setTextValue(password)
+    dialog.accept()
+    return label
+
+
+@pytest.mark.gui
+@pytest.mark.slow
+def test_window_asks_for_the_password_and_indexes_the_file(
+    qtbot, window: MainWindow, locked: Path
+) -> None:
+    window.knowledge.add_paths([locked])
+    qtbot.waitUntil(lambda: _error_code(window, locked) == "password_required", timeout=TIMEOUT_MS)
+    assert "password" in window.knowledge_sidebar.status_of(str(locked)).lower()
+
+    _type_password(qtbot, window, locked, "not-the-password")
+    qtbot.waitUntil(lambda: _error_code(window, locked) == "wrong_password", timeout=TIMEOUT_MS)
+    assert "Wrong password" in window.knowledge_sidebar.status_of(str(locked))
+
+    label = _type_password(qtbot, window, locked, PASSWORD)
+    assert "not correct" in label  # the second prompt says the first password was wrong
+    qtbot.waitUntil(lambda: _error_code(window, locked) == "ready", timeout=TIMEOUT_MS)
+
+    found: list[list[Hit]] = []
+    window.knowledge.search("encrypted Word 2007 File", found.append, k=3)
+    qtbot.waitUntil(lambda: bool(found), timeout=30_000)
+    assert any(h.path == str(locked) and "encrypted Word 2007" in h.text for h in found[0])
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), HF_HUB_OFFLINE="1")
+    return subprocess.run(
+        [sys.executable, "-m", "qwen_desk", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+@pytest.mark.slow
+def test_cli_add_with_password(locked: Path) -> None:
+    wrong = _cli("add", str(locked), "--password", "nope", "--json")
+    assert wrong.returncode != 0
+    assert "wrong_password" in wrong.stdout + wrong.stderr
+    right = _cli("add", str(locked), "--password", PASSWORD, "--json")
+    assert right.returncode == 0, right.stderr
+    listed = json.loads(_cli("list", "--json").stdout)
+    assert [d["status"] for d in listed if d["path"] == str(locked)] == ["ready"]
