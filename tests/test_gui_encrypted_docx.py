@@ -108,3 +108,67 @@ def test_cli_add_with_password(locked: Path) -> None:
     assert right.returncode == 0, right.stderr
     listed = json.loads(_cli("list", "--json").stdout)
     assert [d["status"] for d in listed if d["path"] == str(locked)] == ["ready"]
+
+
+def _open_window(qtbot) -> MainWindow:
+    services = AppServices(Settings(), embedder=shared_embedder())
+    win = MainWindow(services)
+    qtbot.addWidget(win)
+    win.show()
+    services.start_knowledge()
+    qtbot.waitUntil(lambda: win.knowledge.ready, timeout=60_000)
+    return win
+
+
+def _batch(qtbot, win: MainWindow, paths: list[Path]) -> tuple[int, int, int]:
+    with qtbot.waitSignal(win.knowledge.sig_batch_finished, timeout=TIMEOUT_MS) as blocker:
+        win.knowledge.add_paths(paths)
+    indexed, failed, skipped = blocker.args
+    return indexed, failed, skipped
+
+
+@pytest.mark.gui
+@pytest.mark.slow
+def test_status_bar_counts_passwords_apart_per_collection_until_resolved(
+    qtbot, locked: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.docx"
+    broken.write_text("not a word file")
+    good = tmp_path / "notes.md"
+    good.write_text("# Notes\n\nEmperor penguins keep the egg warm for sixty days.\n")
+    win = _open_window(qtbot)
+    status = win.status
+    assert not status.problems_label.isVisible()
+    # one batch: the locked file is not a failure, it needs the user
+    assert _batch(qtbot, win, [locked, broken, good]) == (1, 1, 0)
+    qtbot.waitUntil(lambda: status.problems == (1, 1))
+    assert status.problems_label.isVisible()
+    text = status.problems_label.text()
+    assert "1 file needs a password" in text and "1 file failed" in text
+    # the next batch does not reset them
+    other = tmp_path / "other.md"
+    other.write_text("# Other\n\nPandas eat bamboo.\n")
+    assert _batch(qtbot, win, [other]) == (1, 0, 0)
+    assert status.problems == (1, 1)
+    # clicking the count selects that file in the sidebar
+    status.problems_label.linkActivated.emit("password")
+    current = win.knowledge_sidebar.list_view.currentIndex()
+    assert current.data(win.knowledge.document_model.PathRole) == str(locked)
+    # kept across a restart (from the stored rows), per collection
+    win.close()
+    win.services.close()
+    win = _open_window(qtbot)
+    status = win.status
+    qtbot.waitUntil(lambda: status.problems == (1, 1), timeout=30_000)
+    win.knowledge.create_collection("empty")
+    qtbot.waitUntil(lambda: win.knowledge.current_collection == "empty")
+    qtbot.waitUntil(lambda: status.problems == (0, 0) and not status.problems_label.isVisible())
+    win.knowledge.set_current_collection("default")
+    qtbot.waitUntil(lambda: status.problems == (1, 1), timeout=30_000)
+    # resolved: the right password, and the broken file removed
+    win.knowledge.retry_with_password(str(locked), PASSWORD)
+    qtbot.waitUntil(lambda: status.problems == (0, 1), timeout=TIMEOUT_MS)
+    win.knowledge.remove_document(str(broken.resolve()))
+    assert status.problems == (0, 0) and not status.problems_label.isVisible()
+    win.close()
+    win.services.close()
