@@ -140,7 +140,7 @@ class StatusBar(QStatusBar):
                 if needs_password == 1
                 else self.tr("%1 files need a password").replace("%1", str(needs_password))
             )
-            parts.append(f'<a href="password" style="text-decoration:none;">🔒 {text}</a>')
+            parts.append(f'<a href="password" style="text-decoration:none;">{text}</a>')
         if failed:
             text = (
                 self.tr("1 file failed")
