@@ -9,16 +9,13 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from qwen_desk.controllers.services import AppServices
-from qwen_desk.core.settings import Settings
 from qwen_desk.core.types import Hit, IngestState
 from qwen_desk.ui.main_window import MainWindow
-from tests.support.kb import shared_embedder
+from tests.support.window import open_window, window  # noqa: F401  (fixture)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCKED = "tika__testWORD_protected_passtika.docx"
@@ -29,19 +26,6 @@ TIMEOUT_MS = 90_000
 @pytest.fixture
 def locked(corpus: Path, tmp_path: Path) -> Path:
     return Path(shutil.copy(corpus / "docx" / LOCKED, tmp_path / "locked.docx")).resolve()
-
-
-@pytest.fixture
-def window(qtbot) -> Iterator[MainWindow]:
-    services = AppServices(Settings(), embedder=shared_embedder())
-    win = MainWindow(services)
-    qtbot.addWidget(win)
-    win.show()
-    services.start_knowledge()
-    qtbot.waitUntil(lambda: win.knowledge.ready, timeout=60_000)
-    yield win
-    win.close()
-    services.close()
 
 
 def _error_code(win: MainWindow, path: Path) -> str:
@@ -68,7 +52,9 @@ def _type_password(qtbot, win: MainWindow, path: Path, password: str) -> str:
 @pytest.mark.gui
 @pytest.mark.slow
 def test_window_asks_for_the_password_and_indexes_the_file(
-    qtbot, window: MainWindow, locked: Path
+    qtbot,
+    window: MainWindow,  # noqa: F811  (the fixture imported above)
+    locked: Path,
 ) -> None:
     window.knowledge.add_paths([locked])
     qtbot.waitUntil(lambda: _error_code(window, locked) == "password_required", timeout=TIMEOUT_MS)
@@ -110,16 +96,6 @@ def test_cli_add_with_password(locked: Path) -> None:
     assert [d["status"] for d in listed if d["path"] == str(locked)] == ["ready"]
 
 
-def _open_window(qtbot) -> MainWindow:
-    services = AppServices(Settings(), embedder=shared_embedder())
-    win = MainWindow(services)
-    qtbot.addWidget(win)
-    win.show()
-    services.start_knowledge()
-    qtbot.waitUntil(lambda: win.knowledge.ready, timeout=60_000)
-    return win
-
-
 def _batch(qtbot, win: MainWindow, paths: list[Path]) -> tuple[int, int, int]:
     with qtbot.waitSignal(win.knowledge.sig_batch_finished, timeout=TIMEOUT_MS) as blocker:
         win.knowledge.add_paths(paths)
@@ -136,7 +112,7 @@ def test_status_bar_counts_passwords_apart_per_collection_until_resolved(
     broken.write_text("not a word file")
     good = tmp_path / "notes.md"
     good.write_text("# Notes\n\nEmperor penguins keep the egg warm for sixty days.\n")
-    win = _open_window(qtbot)
+    win = open_window(qtbot)
     status = win.status
     assert not status.problems_label.isVisible()
     # one batch: the locked file is not a failure, it needs the user
@@ -157,7 +133,7 @@ def test_status_bar_counts_passwords_apart_per_collection_until_resolved(
     # kept across a restart (from the stored rows), per collection
     win.close()
     win.services.close()
-    win = _open_window(qtbot)
+    win = open_window(qtbot)
     status = win.status
     qtbot.waitUntil(lambda: status.problems == (1, 1), timeout=30_000)
     win.knowledge.create_collection("empty")

@@ -6,19 +6,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from qwen_desk.controllers.services import AppServices
 from qwen_desk.core.naming import document_name, meaningful_title
-from qwen_desk.core.settings import Settings
 from qwen_desk.core.types import IngestState
 from qwen_desk.models.document_model import DocumentModel
 from qwen_desk.ui.document_delegate import tooltip_text
 from qwen_desk.ui.main_window import MainWindow
-from tests.support.kb import EN_PAGES, ZH_PARAGRAPHS, shared_embedder
+from tests.support.kb import EN_PAGES, ZH_PARAGRAPHS
+from tests.support.window import window  # noqa: F401  (fixture)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,19 +65,6 @@ def _docx_with_title(path: Path, title: str) -> Path:
     return path
 
 
-@pytest.fixture
-def window(qtbot) -> Iterator[MainWindow]:
-    services = AppServices(Settings(), embedder=shared_embedder())
-    win = MainWindow(services)
-    qtbot.addWidget(win)
-    win.show()
-    services.start_knowledge()
-    qtbot.waitUntil(lambda: win.knowledge.ready, timeout=60_000)
-    yield win
-    win.close()
-    services.close()
-
-
 def _row(win: MainWindow, path: Path) -> int:
     return win.knowledge.document_model.row_of_path(str(path.resolve()))
 
@@ -87,7 +72,9 @@ def _row(win: MainWindow, path: Path) -> int:
 @pytest.mark.gui
 @pytest.mark.slow
 def test_documents_added_by_the_cli_appear_in_the_open_window(
-    qtbot, window: MainWindow, tmp_path: Path
+    qtbot,
+    window: MainWindow,  # noqa: F811  (the fixture imported above)
+    tmp_path: Path,
 ) -> None:
     pdf = _pdf_with_title(tmp_path / "penguins.pdf", "Emperor Penguins Field Notes")
     docx = _docx_with_title(tmp_path / "熊猫.docx", "标准名称")
