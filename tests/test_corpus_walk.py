@@ -162,7 +162,9 @@ def test_docx_expectations(
         assert getattr(outcomes[f"docx/{name}"], "code", None) == "corrupt_file"
     locked = corpus / "docx" / "tika__testWORD_protected_passtika.docx"
     assert attempt(parser, locked).code == "password_required"  # type: ignore[union-attr]
-    assert attempt(parser, locked, "tika").code == "password_required"  # type: ignore[union-attr]
+    assert attempt(parser, locked, "nope").code == "wrong_password"  # type: ignore[union-attr]
+    opened = attempt(parser, locked, "tika")
+    assert isinstance(opened, ParsedDocument) and "encrypted Word 2007" in opened.text
     assert doc("mammoth__text-box.docx").text == "Datum plane"
     footnotes = doc("mammoth__footnotes.docx")
     assert "A tachyon walks into a bar." in footnotes.text

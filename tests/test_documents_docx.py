@@ -15,6 +15,7 @@ from qwen_desk.core.errors import (
     NoTextContent,
     PasswordRequired,
     UnsupportedFileType,
+    WrongPassword,
 )
 from qwen_desk.core.types import BlockKind, ParsedDocument
 
@@ -120,9 +121,9 @@ def test_encrypted_and_damaged_word_files(tmp_path: Path) -> None:
     cfb = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500
     encrypted = tmp_path / "locked.docx"
     encrypted.write_bytes(cfb + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 100)
-    with pytest.raises(PasswordRequired, match="without a password"):
+    with pytest.raises(PasswordRequired, match="protected by a password"):
         parse_document(encrypted)
-    with pytest.raises(PasswordRequired, match="cannot be used"):
+    with pytest.raises(CorruptFile, match="encrypted"):  # not a real encrypted package
         parse_document(encrypted, "the right one")
     old_doc = tmp_path / "old.docx"
     old_doc.write_bytes(cfb + b"WordDocument")
@@ -195,8 +196,13 @@ def test_corpus_headers_footers_tables(corpus: Path) -> None:
 
 
 def test_corpus_encrypted_and_truncated(corpus: Path) -> None:
+    locked = corpus / "docx" / "tika__testWORD_protected_passtika.docx"
     with pytest.raises(PasswordRequired):
-        parse_document(corpus / "docx" / "tika__testWORD_protected_passtika.docx", "tika")
+        parse_document(locked)
+    with pytest.raises(WrongPassword):
+        parse_document(locked, "not-tika")
+    opened = parse_document(locked, "tika")  # decrypted in memory (msoffcrypto-tool)
+    assert "This is an encrypted Word 2007 File." in opened.text
     for name in ("tika__testWORD_truncated.docx", "poi__truncated62886.docx"):
         with pytest.raises(CorruptFile):
             parse_document(corpus / "docx" / name)

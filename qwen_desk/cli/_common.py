@@ -1,19 +1,17 @@
 """CLI layer: what the chat and doctor commands share (settings with ``OLLAMA_HOST``, exit codes).
 
-``OLLAMA_HOST`` overrides the configured host as it does for the ``ollama`` tool itself, and
-takes the same forms: ``host``, ``host:port``, ``http(s)://host[:port]``.
+``OLLAMA_HOST`` overrides the configured host (``core.ollama_host``, shared with the window).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import os
 import sys
 from typing import Any
 
 from qwen_desk.cli import EXIT_FAILED, EXIT_MODEL_MISSING, EXIT_UNREACHABLE
 from qwen_desk.core.errors import DaemonUnreachable, ModelNotFound, QwenDeskError
+from qwen_desk.core.ollama_host import with_env_host
 from qwen_desk.core.settings import Settings, describe_problems
 
 
@@ -26,12 +24,7 @@ def load_settings() -> Settings:
     settings = Settings.load()
     if settings.problems:
         print(f"qwen-desk: {describe_problems(settings)}", file=sys.stderr)
-    env_host = os.environ.get("OLLAMA_HOST", "").strip()
-    if env_host:
-        from qwen_desk.core.llm.ollama_backend import normalize_host  # imports httpx: lazily
-
-        settings = dataclasses.replace(settings, ollama_host=normalize_host(env_host))
-    return settings
+    return with_env_host(settings)
 
 
 def exit_code(exc: BaseException) -> int:

@@ -36,6 +36,7 @@ from qwen_desk.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from qwen_desk.cli._common import load_settings
 from qwen_desk.core.errors import DocumentNotFound, QwenDeskError
 from qwen_desk.core.knowledge import DEFAULT_COLLECTION, KnowledgeBase
+from qwen_desk.core.naming import document_name
 from qwen_desk.core.types import DocumentRecord, Hit, IngestEvent, IngestState
 
 _STATUS = {
@@ -271,7 +272,8 @@ def _print_hits(hits: list[Hit]) -> None:
     for n, hit in enumerate(hits, 1):
         snippet = " ".join(hit.text.split())
         snippet = snippet[:240] + ("…" if len(snippet) > 240 else "")
-        print(f"{n:2}. {hit.title} — page {hit.page} (score {hit.score:.4f})")
+        name = document_name(hit.path, hit.title).label()
+        print(f"{n:2}. {name} — page {hit.page} (score {hit.score:.4f})")
         print(f"    {hit.path}")
         print(f"    {snippet}")
 
@@ -281,11 +283,14 @@ def _print_hits(hits: list[Hit]) -> None:
 
 def document_json(record: DocumentRecord) -> dict[str, Any]:
     status = getattr(record.status, "value", record.status)
+    name = document_name(record.path, record.title)
     return {
         "doc_id": record.doc_id,
         "collection": record.collection,
         "path": record.path,
         "title": record.title,
+        "name": name.name,  # what the window shows (core.naming)
+        "display_title": name.title,  # the title when meaningful, else ""
         "kind": record.kind,
         "size": record.size,
         "pages": record.pages,
@@ -316,7 +321,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     for r in records:
         status = getattr(r.status, "value", r.status)
         what = f"{r.pages} pages, {r.n_chunks} chunks" if status == "ready" else r.error_code
-        print(f"{r.doc_id[:12]}  {r.collection:12}  {status:6}  {r.path} ({what})")
+        name = document_name(r.path, r.title)
+        titled = f" — {name.title}" if name.title else ""
+        print(f"{r.doc_id[:12]}  {r.collection:12}  {status:6}  {r.path}{titled} ({what})")
     return EXIT_OK
 
 

@@ -11,6 +11,19 @@ order, never on the GUI thread.
 
 Paths added before the knowledge base is open (files given on the command line at start-up) are
 kept and queued as soon as it opens.
+
+Another process may write to the same knowledge base (``qwen-desk add`` while the window is
+open). Every ``EXTERNAL_POLL_MS`` the controller reads the store's change token (the versions of
+its documents and collections tables, ~1 ms whatever the size) on its worker thread and reloads
+the lists when the token moved since the last load: nothing runs on the GUI thread while nothing
+changed, and the check is skipped while this window's own batch is running (its events keep the
+list current; the check after the batch catches up).
+
+What needs the user is counted apart from what failed: ``sig_problems_changed(needs_password,
+failed)`` carries, for the current collection, how many documents wait for a password and how
+many failed otherwise. The counts come from the stored document rows (computed with the list, off
+the GUI thread) and are kept up to date by each event in O(1): they survive batches and restarts,
+and a document leaves them when it is removed or indexed successfully.
 """
 
 from __future__ import annotations
@@ -40,15 +53,68 @@ log = logging.getLogger(__name__)
 
 DEFAULT_COLLECTION = "default"  # same value as core.knowledge.DEFAULT_COLLECTION (kept light)
 SETTINGS_KEY = "knowledge/collection"
+EXTERNAL_POLL_MS = 3000  # how often to look for writes by other processes
 DRAIN_BATCH = 200  # ingestion events handled per event-loop pass
+PASSWORD_CODES = frozenset({"password_required", "wrong_password"})
+NEEDS_PASSWORD, FAILED = "password", "failed"  # the two kinds of problem a document can have
 _OUTCOMES = {
     IngestState.READY: "indexed",
     IngestState.UNCHANGED: "indexed",
     IngestState.FAILED: "failed",
     IngestState.SKIPPED: "skipped",
 }
-# (collections, collection asked for, collection shown, its documents)
-_Loaded = tuple[list[CollectionInfo], str, str, list[DocumentRecord]]
+# the store's change token (``KnowledgeStore.change_token``); None before the store exists
+_Token = tuple[int, int] | None
+# path -> NEEDS_PASSWORD or FAILED, for the documents of one collection that have a problem
+_Problems = dict[str, str]
+# (collections, collection asked for, collection shown, its documents, change token before,
+#  the documents' problems)
+_Loaded = tuple[list[CollectionInfo], str, str, list[DocumentRecord], _Token, _Problems]
+
+
+def problem_kind(error_code: str | None) -> str:
+    """NEEDS_PASSWORD for an encrypted file without (the right) password, else FAILED."""
+    return NEEDS_PASSWORD if error_code in PASSWORD_CODES else FAILED
+
+
+class _ProblemSet:
+    """Paths with a problem and how many of each kind, updated in O(1) per change."""
+
+    def __init__(self) -> None:
+        self._kinds: _Problems = {}
+        self._counts = dict.fromkeys((NEEDS_PASSWORD, FAILED), 0)
+
+    def counts(self) -> tuple[int, int]:
+        return self._counts[NEEDS_PASSWORD], self._counts[FAILED]
+
+    def paths(self, kind: str) -> list[str]:
+        return [path for path, k in self._kinds.items() if k == kind]
+
+    def set(self, path: str, kind: str | None) -> bool:
+        """Give ``path`` problem ``kind`` (``None``: no problem); True when that changed it."""
+        old = self._kinds.pop(path, None)
+        if old is not None:
+            self._counts[old] -= 1
+        if kind is not None:
+            self._kinds[path] = kind
+            self._counts[kind] += 1
+        return old != kind
+
+    def replace(self, kinds: _Problems) -> bool:
+        old = self.counts()
+        self._kinds = dict(kinds)
+        self._counts = dict.fromkeys((NEEDS_PASSWORD, FAILED), 0)
+        for kind in kinds.values():
+            self._counts[kind] += 1
+        return self.counts() != old
+
+
+def _problems_of(records: Iterable[DocumentRecord]) -> _Problems:
+    return {
+        r.path: problem_kind(r.error_code)
+        for r in records
+        if getattr(r.status, "value", r.status) == "failed"
+    }
 
 
 class _EventRelay(QObject):
@@ -104,6 +170,8 @@ class KnowledgeController(QObject):
     """The documents of this collection were (re)loaded into ``document_model``."""
     sig_error = Signal(str, str)
     """(error code, English detail) of a failed operation; the UI translates the code."""
+    sig_problems_changed = Signal(int, int)
+    """(documents needing a password, documents that failed otherwise) of the current collection."""
 
     def __init__(self, services: AppServices, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -118,6 +186,12 @@ class KnowledgeController(QObject):
         self._batch: dict[int, bool] = {}  # job id -> finished, for "Indexing 3 of 10"
         self._outcomes: dict[str, int] = {"indexed": 0, "failed": 0, "skipped": 0}
         self._listed = False
+        self._token: _Token = None  # the change token of the last load
+        self._problems = _ProblemSet()
+        self._polling = False
+        self._watch = QTimer(self)
+        self._watch.setInterval(EXTERNAL_POLL_MS)
+        self._watch.timeout.connect(self.check_external_changes)
         self._current = str(ui_state().value(SETTINGS_KEY, DEFAULT_COLLECTION) or "")
         self._current = self._current or DEFAULT_COLLECTION
         services.sig_knowledge_ready.connect(self._on_knowledge_ready)
@@ -156,6 +230,7 @@ class KnowledgeController(QObject):
             self._unsubscribe()
             self._unsubscribe = None
         self._listed = False
+        self._watch.stop()
         self._batch.clear()
         self._outcomes = dict.fromkeys(self._outcomes, 0)
         self._emit_progress()
@@ -171,6 +246,7 @@ class KnowledgeController(QObject):
         # Called on the worker thread: only queue (the relay wakes the GUI thread).
         self._unsubscribe = kb.ingest.subscribe(self._relay.push)
         self.refresh()
+        self._watch.start()
         pending, self._pending = self._pending, []
         for paths, collection, password in pending:
             self._submit_add(paths, collection, password)
@@ -186,17 +262,20 @@ class KnowledgeController(QObject):
 
         def load() -> _Loaded:
             if not store_exists(kb):  # first run: do not import LanceDB just to list nothing
-                return [CollectionInfo(DEFAULT_COLLECTION, 0.0)], collection, DEFAULT_COLLECTION, []
+                default = [CollectionInfo(DEFAULT_COLLECTION, 0.0)]
+                return default, collection, DEFAULT_COLLECTION, [], None, {}
+            token = kb.store.change_token()  # before reading: a later write moves it again
             infos = list(kb.store.list_collections())
             names = {c.name for c in infos}
             target = collection if collection in names else _fallback(infos)
             records = list(kb.store.list_documents(target)) if target else []
-            return infos, collection, target, records
+            return infos, collection, target, records, token, _problems_of(records)
 
         self._runner.submit(load, on_done=self._on_loaded, on_error=self._on_error)
 
     def _on_loaded(self, result: _Loaded) -> None:
-        infos, requested, collection, records = result
+        infos, requested, collection, records, token, problems = result
+        self._token = token
         self.collection_model.set_collections(infos)
         self.sig_collections_changed.emit()
         if requested != self._current:
@@ -204,6 +283,8 @@ class KnowledgeController(QObject):
         changed = collection != self._current
         self._set_current(collection)
         self.document_model.set_documents(collection, records)
+        if self._problems.replace(problems):
+            self.sig_problems_changed.emit(*self.problems)
         first = not self._listed
         self._listed = True
         if changed:
@@ -223,7 +304,34 @@ class KnowledgeController(QObject):
         self._set_current(name)
         self.sig_current_collection_changed.emit(name)
         self.document_model.set_documents(name, [])
+        if self._problems.replace({}):
+            self.sig_problems_changed.emit(*self.problems)
         self.refresh()
+
+    def check_external_changes(self) -> None:
+        """Reload the lists if another process changed the knowledge base (off the GUI thread).
+
+        Called by a timer; cheap when nothing changed (one version read on the worker thread).
+        """
+        kb = self._kb
+        if kb is None or self._polling or self.busy or not self._listed:
+            return
+        self._polling = True
+
+        def token() -> _Token:
+            return kb.store.change_token() if store_exists(kb) else None
+
+        self._runner.submit(token, on_done=self._on_token, on_error=self._on_poll_error)
+
+    def _on_token(self, token: _Token) -> None:
+        self._polling = False
+        if token is not None and token != self._token and not self.busy:
+            self._token = token  # one reload per change, even if the reload is slow
+            self.refresh()
+
+    def _on_poll_error(self, exc: BaseException) -> None:
+        self._polling = False
+        log.debug("checking the knowledge base for outside changes failed: %s", exc)
 
     # --- ingestion -----------------------------------------------------------------------------
 
@@ -286,10 +394,13 @@ class KnowledgeController(QObject):
         if event.job_id and (event.job_id in self._batch or not event.finished):
             if event.finished and not self._batch.get(event.job_id, False):
                 outcome = _OUTCOMES.get(event.state)
+                if outcome == "failed" and event.error and event.error.code in PASSWORD_CODES:
+                    outcome = None  # not a failure: it waits for the user (counted apart)
                 if outcome is not None:
                     self._outcomes[outcome] += 1
             self._batch[event.job_id] = event.finished
         self.document_model.apply_event(event)
+        self._track_problem(event)
         self.sig_event.emit(event)
         if event.finished and event.state is not IngestState.SKIPPED:
             self._schedule_counts_refresh()
@@ -304,6 +415,29 @@ class KnowledgeController(QObject):
                 self.sig_batch_finished.emit(done["indexed"], done["failed"], done["skipped"])
         finished = sum(self._batch.values())
         self.sig_progress.emit(finished, len(self._batch))
+
+    # --- problems (what needs the user, what failed) ---------------------------------------------
+
+    @property
+    def problems(self) -> tuple[int, int]:
+        """(documents needing a password, documents that failed) in the current collection."""
+        return self._problems.counts()
+
+    def problem_paths(self, kind: str) -> list[str]:
+        """The paths of the current collection's documents with problem ``kind``."""
+        return self._problems.paths(kind)
+
+    def _track_problem(self, event: IngestEvent) -> None:
+        if event.collection != self._current or not event.finished:
+            return
+        if event.state is IngestState.FAILED:
+            kind: str | None = problem_kind(event.error.code if event.error else None)
+        elif event.state in (IngestState.READY, IngestState.UNCHANGED):
+            kind = None
+        else:
+            return  # cancelled or skipped: whatever was known stays
+        if self._problems.set(event.path, kind):
+            self.sig_problems_changed.emit(*self.problems)
 
     def _schedule_counts_refresh(self) -> None:
         kb = self._kb
@@ -329,6 +463,8 @@ class KnowledgeController(QObject):
         item = self.document_model.item(row)
         kb = self._kb
         self.document_model.remove_row(row)
+        if self._problems.set(path, None):
+            self.sig_problems_changed.emit(*self.problems)
         if item.active:
             self.cancel(item.job_id)
         if kb is None or item.doc_id is None:
@@ -444,6 +580,7 @@ class KnowledgeController(QObject):
 
     def shutdown(self) -> None:
         """Stop listening to the worker and finish the queued store operations."""
+        self._watch.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None

@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, Signal
 
 from qwen_desk.controllers.background import BackgroundRunner
 from qwen_desk.core.errors import QwenDeskError
+from qwen_desk.core.ollama_host import with_env_host
 from qwen_desk.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -147,6 +148,7 @@ class AppServices(QObject):
         from qwen_desk.core.llm import make_backend
 
         settings = self._settings
+        connect_to = with_env_host(settings)
 
         def done(backend: Any) -> None:
             self._preparing_backend = False
@@ -157,7 +159,7 @@ class AppServices(QObject):
             self._preparing_backend = False
             log.warning("preparing the language-model back-end failed: %s", exc)
 
-        self._backend_runner.submit(make_backend, settings, on_done=done, on_error=failed)
+        self._backend_runner.submit(make_backend, connect_to, on_done=done, on_error=failed)
 
     @property
     def backend_ready(self) -> bool:
@@ -167,10 +169,11 @@ class AppServices(QObject):
     @property
     def host(self) -> str:
         """Where the language model is served: the back-end's own (normalised) host once it
-        exists, else the configured one. Never builds the back-end (its imports take ~0.5 s)."""
+        exists, else the configured one (``OLLAMA_HOST`` wins over the setting). Never builds the
+        back-end (its imports take ~0.5 s)."""
         if self._backend is not None:
             return str(self._backend.host)
-        settings = self._settings
+        settings = with_env_host(self._settings)
         return settings.openai_base_url if settings.backend == "openai" else settings.ollama_host
 
     @property
@@ -179,7 +182,7 @@ class AppServices(QObject):
         if self._backend is None:
             from qwen_desk.core.llm import make_backend  # type: ignore[attr-defined]
 
-            self._backend = make_backend(self._settings)
+            self._backend = make_backend(with_env_host(self._settings))
         return self._backend
 
     # --- knowledge -----------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from qwen_desk.core.errors import (
     SchemaTooNew,
     StreamInterrupted,
 )
+from qwen_desk.core.naming import document_name
 from qwen_desk.core.types import Citation, ConversationRecord, MessageRecord, MessageState
 
 TITLE_MAX_CHARS = 60
@@ -484,7 +485,7 @@ def citation_snippet(text: str, max_chars: int = 160) -> str:
 
 def citation_label(citation: Citation) -> str:
     """``file name, p. 3`` (the page is omitted when unknown)."""
-    name = Path(citation.path).name or citation.title or citation.doc_id
+    name = document_name(citation.path, citation.title).name or citation.doc_id
     return f"{name}, p. {citation.page}" if citation.page > 0 else name
 
 

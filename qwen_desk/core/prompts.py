@@ -38,10 +38,10 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from qwen_desk.core.errors import ContextOverflow
+from qwen_desk.core.naming import document_name
 from qwen_desk.core.types import ChatMessage, Hit
 
 MESSAGE_OVERHEAD = 8  # chat template tokens around each message (5 for Qwen's ChatML), rounded up
@@ -168,7 +168,7 @@ def not_in_documents_reply(question: str) -> str:
 
 def source_label(hit: Hit) -> str:
     """``file name, p. 3`` (no page when the document has none)."""
-    name = Path(hit.path).name or hit.title or hit.doc_id
+    name = document_name(hit.path, hit.title).name or hit.doc_id
     return f"{name}, p. {hit.page}" if hit.page > 0 else name
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
+from qwen_desk.core.naming import DocumentName, document_name
 from qwen_desk.core.types import (
     DocumentRecord,
     DocumentStatus,
@@ -37,7 +38,7 @@ class DocumentItem:
 
     path: str
     collection: str
-    title: str
+    title: str  # the metadata title as stored ("" while indexing); see ``name``
     kind: str
     state: IngestState
     doc_id: str | None = None
@@ -62,6 +63,11 @@ class DocumentItem:
         return None
 
     @property
+    def name(self) -> DocumentName:
+        """The file name, with the metadata title when it is meaningful (``core.naming``)."""
+        return document_name(self.path, self.title)
+
+    @property
     def needs_password(self) -> bool:
         return self.error is not None and self.error.code in ("password_required", "wrong_password")
 
@@ -71,7 +77,7 @@ class DocumentItem:
         return cls(
             path=record.path,
             collection=record.collection,
-            title=record.title or Path(record.path).stem,
+            title=record.title,
             kind=record.kind or _kind(record.path),
             state=IngestState.FAILED if failed else IngestState.READY,
             doc_id=record.doc_id,
@@ -87,7 +93,7 @@ class DocumentItem:
         item = cls(
             path=event.path,
             collection=event.collection,
-            title=Path(event.path).name,
+            title="",
             kind=_kind(event.path),
             state=event.state,
         )
@@ -155,7 +161,7 @@ class DocumentModel(QAbstractListModel):
             return None
         item = self._items[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return item.title
+            return item.name.name
         if role == Qt.ItemDataRole.ToolTipRole:
             return item.path
         if role == self.ItemRole:
@@ -202,7 +208,7 @@ class DocumentModel(QAbstractListModel):
         )
         kept_paths = {i.path for i in keep}
         rows = [DocumentItem.from_record(r) for r in records if r.path not in kept_paths]
-        rows.sort(key=lambda i: i.title.casefold())
+        rows.sort(key=lambda i: i.name.name.casefold())
         self.beginResetModel()
         self._collection = collection
         self._items = keep + rows

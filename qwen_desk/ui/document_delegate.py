@@ -93,8 +93,9 @@ def is_problem(item: DocumentItem) -> bool:
 
 
 def tooltip_text(item: DocumentItem) -> str:
-    """The whole story of a row: path, and the full status (the row may elide it)."""
-    return f"{item.path}\n{status_text(item)}"
+    """The whole story of a row: name and title, path, and the full status (the row may elide
+    them)."""
+    return f"{item.name.label()}\n{item.path}\n{status_text(item)}"
 
 
 class DocumentDelegate(QStyledItemDelegate):
@@ -165,10 +166,20 @@ class DocumentDelegate(QStyledItemDelegate):
         painter.setFont(option.font)
         painter.setPen(pal.color(QPalette.ColorRole.Text))
         title_rect = QRect(text_left, rect.top() + PADDING - 2, text_w, fm.height())
-        title = fm.elidedText(item.title, Qt.TextElideMode.ElideMiddle, text_w)
+        name = item.name
+        shown = fm.elidedText(name.name, Qt.TextElideMode.ElideMiddle, text_w)
         painter.drawText(
-            title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title
+            title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, shown
         )
+        rest = text_w - fm.horizontalAdvance(shown)
+        if name.title and rest > 40:  # the metadata title, secondary, in what is left
+            painter.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
+            extra = fm.elidedText(" — " + name.title, Qt.TextElideMode.ElideRight, rest)
+            painter.drawText(
+                title_rect.adjusted(text_w - rest, 0, 0, 0),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                extra,
+            )
         # status line
         small = _small_font(option.font)
         sfm = QFontMetrics(small)

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 from qwen_desk.controllers.knowledge_controller import KnowledgeController
 from qwen_desk.core.types import IngestState
 from qwen_desk.models.collection_model import DEFAULT_COLLECTION, display_name
-from qwen_desk.models.document_model import DocumentItem
+from qwen_desk.models.document_model import DocumentItem, DocumentModel
 from qwen_desk.ui.document_delegate import DocumentDelegate, status_text
 from qwen_desk.ui.empty_state import EmptyState
 from qwen_desk.ui.messages import error_text
@@ -384,6 +384,23 @@ class KnowledgeSidebar(QWidget):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.confirm_dialog = box
         box.open()
+
+    def show_problems(self, kind: str) -> None:
+        """Select the next document with problem ``kind`` ("password" or "failed") after the
+        current one (wrapping around), so repeated clicks on the status bar visit them all."""
+        paths = set(self.controller.problem_paths(kind))
+        model = self.list_view.model()
+        rows = model.rowCount() if model is not None else 0
+        if not paths or not rows:
+            return
+        start = self.list_view.currentIndex().row()
+        for step in range(1, rows + 1):
+            index = model.index((start + step) % rows, 0)
+            if index.data(DocumentModel.PathRole) in paths:
+                self.list_view.setCurrentIndex(index)
+                self.list_view.scrollTo(index)
+                self.list_view.setFocus()
+                return
 
     # --- helpers for tooltips and tests --------------------------------------------------------
 

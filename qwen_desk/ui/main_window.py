@@ -188,6 +188,8 @@ class MainWindow(QMainWindow):
         k.sig_current_collection_changed.connect(self._on_collection_changed)
         k.sig_progress.connect(self.status.set_ingest_progress)
         k.sig_batch_finished.connect(self.status.set_batch_summary)
+        k.sig_problems_changed.connect(self.status.set_problems)
+        self.status.sig_show_problems.connect(self.knowledge_sidebar.show_problems)
         k.sig_error.connect(self.knowledge_sidebar.show_error)
         self.services.sig_knowledge_failed.connect(self._on_knowledge_failed)
         self._on_collection_changed(k.current_collection)

@@ -12,9 +12,7 @@ refreshed once when the record changes state.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -26,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from qwen_desk.core.naming import document_name
 from qwen_desk.core.types import Citation, MessageRecord, MessageState
 from qwen_desk.models.chat_model import is_not_in_documents
 from qwen_desk.ui.markdown_view import MarkdownView
@@ -63,7 +62,6 @@ class MessageWidget(QFrame):
         self._is_last = False
         self.setObjectName("assistantMessage" if record.role == "assistant" else "userMessage")
         self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setAutoFillBackground(True)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 10, 14, 8)
@@ -139,7 +137,6 @@ class MessageWidget(QFrame):
         else:
             self.footer.hide()
 
-        self._apply_palette()
         self.body.set_markdown(record.text)
         self._rendered = record.text
         self.refresh(record)
@@ -203,7 +200,6 @@ class MessageWidget(QFrame):
         self._show_sources(record)
         self._show_footer(record)
         self._update_buttons()
-        self._apply_palette()
 
     # --- parts ----------------------------------------------------------------------------
 
@@ -252,7 +248,7 @@ class MessageWidget(QFrame):
         self.sources.show()
 
     def _source_line(self, citation: Citation) -> str:
-        name = _escape(Path(citation.path).name or citation.title)
+        name = _escape(document_name(citation.path, citation.title).name)
         page = self.tr("p. %1").replace("%1", str(citation.page)) if citation.page > 0 else ""
         where = f"{name}, {page}" if page else name
         link = self.palette().color(QPalette.ColorRole.Link).name()
@@ -287,29 +283,11 @@ class MessageWidget(QFrame):
         )
         self.edit_button.setVisible(not assistant and self._is_last)
 
-    def _apply_palette(self) -> None:
-        pal = self.palette()
-        base = QPalette(pal)
-        if self._record.role == "user":
-            color = pal.color(QPalette.ColorRole.AlternateBase)
-        else:
-            color = pal.color(QPalette.ColorRole.Base)
-        base.setColor(QPalette.ColorRole.Window, color)
-        self.setPalette(base)
-        muted = pal.color(QPalette.ColorRole.PlaceholderText).name()
-        self.footer.setStyleSheet(f"color: {muted};")
-        self.placeholder.setStyleSheet(f"color: {muted}; font-style: italic;")
-        self.role_label.setStyleSheet(f"color: {muted};")
-        dark = pal.color(QPalette.ColorRole.Base).lightness() < 128
-        amber_bg, amber_fg = ("#3d3320", "#f2c66d") if dark else ("#fff4d6", "#7a5200")
-        self.not_found.setStyleSheet(
-            f"background: {amber_bg}; color: {amber_fg}; border-left: 3px solid {amber_fg};"
-            " padding: 6px 8px;"
-        )
-        info_bg, info_fg = ("#1f2d44", "#9cc2ff") if dark else ("#eaf1ff", "#1d4fb8")
-        self.notice.setStyleSheet(f"background: {info_bg}; color: {info_fg}; padding: 4px 8px;")
-        bad = "#ff8a80" if dark else "#b3261e"
-        self.status.setStyleSheet(f"color: {bad};")
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            # the sources list is rich text with the palette's link colour written into it
+            self._show_sources(self._record)
 
     # --- actions --------------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from qwen_desk.controllers.ollama_controller import UNREACHABLE, WRONG_HOST
@@ -28,7 +27,6 @@ class OllamaPanel(QFrame):
         self._ollama = ollama
         self._remaining = 0
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setAutoFillBackground(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         self.title = QLabel(self)
@@ -54,7 +52,6 @@ class OllamaPanel(QFrame):
         self._tick.timeout.connect(self._on_tick)
         ollama.sig_state_changed.connect(self.on_state)
         ollama.sig_retry_scheduled.connect(self.on_retry_scheduled)
-        self._apply_palette()
         self.on_state(ollama.state, ollama.detail)
 
     def on_state(self, state: str, detail: str) -> None:
@@ -117,17 +114,6 @@ class OllamaPanel(QFrame):
         self._remaining = 0
         self._show_countdown()
         self._ollama.retry_now()
-
-    def _apply_palette(self) -> None:
-        pal = QPalette(self.palette())
-        dark = pal.color(QPalette.ColorRole.Base).lightness() < 128
-        pal.setColor(QPalette.ColorRole.Window, Qt.GlobalColor.transparent)
-        self.setPalette(pal)
-        bg, border = ("#3a2f1c", "#a8842f") if dark else ("#fff8e5", "#e0b44c")
-        self.setStyleSheet(
-            f"#ollamaPanel {{ background: {bg}; border: 1px solid {border}; border-radius: 6px;"
-            " margin: 8px 16px 0 16px; }"
-        )
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange and hasattr(self, "_state"):

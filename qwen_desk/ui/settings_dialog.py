@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from qwen_desk.controllers.services import AppServices
 from qwen_desk.core.errors import SettingsError
+from qwen_desk.core.ollama_host import ENV_VAR, resolve_ollama_host
 from qwen_desk.core.settings import Settings
 
 _KEEP_ALIVE = re.compile(r"^-?\d+(\.\d+)?(ms|s|m|h)?$")
@@ -55,6 +56,7 @@ class SettingsDialog(QDialog):
         self.setMinimumWidth(600)
         self._services = services
         self._original = services.settings
+        self._host_choice = resolve_ollama_host(self._original.ollama_host)
         self._errors: dict[str, QLabel] = {}
         self.restart_note = QLabel(self)
         self.restart_note.setProperty("muted", True)
@@ -126,7 +128,15 @@ class SettingsDialog(QDialog):
         self.num_ctx_spin = _int(page, 512, 131072, 1024)
         self.keep_alive_edit = QLineEdit(page)
         self.keep_alive_edit.setPlaceholderText("30m")
-        self._row(form, self.tr("Ollama address:"), "ollama_host", self.host_edit)
+        host_note = ""
+        if self._host_choice.from_env:
+            # the variable wins: show what is used, read-only; the saved value stays as it is
+            self.host_edit.setReadOnly(True)
+            host_note = self.tr(
+                "Set by the %1 environment variable, which overrides this setting."
+            ).replace("%1", ENV_VAR)
+            self.host_edit.setToolTip(host_note)
+        self._row(form, self.tr("Ollama address:"), "ollama_host", self.host_edit, host_note)
         self._row(form, self.tr("Model:"), "model", self.model_edit)
         self._row(
             form,
@@ -221,7 +231,9 @@ class SettingsDialog(QDialog):
 
     def load(self, s: Settings) -> None:
         """Show ``s`` in the form."""
-        self.host_edit.setText(s.ollama_host)
+        self.host_edit.setText(
+            self._host_choice.host if self._host_choice.from_env else s.ollama_host
+        )
         self.model_edit.setCurrentText(s.model)
         self.temperature_spin.setValue(s.temperature)
         self.top_p_spin.setValue(s.top_p)
@@ -237,7 +249,9 @@ class SettingsDialog(QDialog):
     def values(self) -> dict[str, Any]:
         """The form's values, by settings field name."""
         return {
-            "ollama_host": self.host_edit.text().strip(),
+            "ollama_host": self._original.ollama_host
+            if self._host_choice.from_env
+            else self.host_edit.text().strip(),
             "model": self.model_edit.currentText().strip(),
             "temperature": round(self.temperature_spin.value(), 2),
             "top_p": round(self.top_p_spin.value(), 2),

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from qwen_desk.controllers.viewer_controller import RenderedPage, ViewerController
+from qwen_desk.core.naming import document_name
 from qwen_desk.core.types import Citation, Rect
 from qwen_desk.ui.messages import error_text
 from qwen_desk.ui.password_prompt import PasswordPrompt
@@ -148,9 +149,9 @@ class SourceViewer(QFrame):
         """Open the citation's document at its page/passage, highlighted."""
         self.citation = citation
         self.show()
-        name = Path(citation.path).name or citation.title
-        self.title.setText(name)
-        self.title.setToolTip(citation.path)
+        name = document_name(citation.path, citation.title)
+        self.title.setText(name.name)
+        self.title.setToolTip(f"{name.label()}\n{citation.path}" if name.title else citation.path)
         self.snippet.setText(f"[{citation.n}] " + " ".join(citation.text.split())[:300])
         if not Path(citation.path).exists():
             self._show_message(self.tr("The file is no longer at %1.").replace("%1", citation.path))

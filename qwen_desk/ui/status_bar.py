@@ -2,14 +2,17 @@
 
 Plain slots fed by the controllers (the main window wires them): ``set_ollama_state`` from the
 Ollama controller, ``set_vram`` from its ``/api/ps`` poll, ``set_ingest_progress`` from the
-knowledge controller, ``set_stats`` from the chat controller's last answer.
+knowledge controller, ``set_stats`` from the chat controller's last answer, ``set_problems``
+from the knowledge controller's ``sig_problems_changed``: what waits for the user (passwords) and
+what failed, in the current collection, kept until resolved (not per batch). Clicking either
+part emits ``sig_show_problems`` with ``"password"`` or ``"failed"``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QLocale, QTimer
+from PySide6.QtCore import QLocale, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 SUMMARY_MS = 8000  # how long "4 files indexed · 1 failed" stays
@@ -26,6 +29,9 @@ _DOT = {
 class StatusBar(QStatusBar):
     """Ollama state, VRAM, ingestion and speed, each in its own label."""
 
+    sig_show_problems = Signal(str)
+    """``"password"`` or ``"failed"``: the user clicked that count (show those documents)."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("StatusBar")
@@ -34,10 +40,18 @@ class StatusBar(QStatusBar):
         self.vram_label = QLabel(self)
         self.ingest_label = QLabel(self)
         self.speed_label = QLabel(self)
+        self.problems_label = QLabel(self)
+        self.problems_label.setObjectName("ingestProblems")
+        self.problems_label.setTextFormat(Qt.TextFormat.RichText)
+        self.problems_label.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.problems_label.linkActivated.connect(self.sig_show_problems)
+        self.problems_label.hide()
+        self._problems = (0, 0)
         for label in (self.ingest_label, self.vram_label, self.speed_label):
             label.setProperty("muted", True)
         self.addWidget(self.ollama_label)
         self.addWidget(self.ingest_label, 1)
+        self.addPermanentWidget(self.problems_label)
         self.addPermanentWidget(self.speed_label)
         self.addPermanentWidget(self.vram_label)
         self._state = "checking"
@@ -115,6 +129,32 @@ class StatusBar(QStatusBar):
         self._summary_timer.stop()
         text = self.tr("Indexing %1 of %2…").replace("%1", str(min(finished + 1, total)))
         self.ingest_label.setText(text.replace("%2", str(total)))
+
+    def set_problems(self, needs_password: int, failed: int) -> None:
+        """Documents of the current collection waiting for a password / failed (0, 0 hides)."""
+        self._problems = (needs_password, failed)
+        parts = []
+        if needs_password:
+            text = (
+                self.tr("1 file needs a password")
+                if needs_password == 1
+                else self.tr("%1 files need a password").replace("%1", str(needs_password))
+            )
+            parts.append(f'<a href="password" style="text-decoration:none;">{text}</a>')
+        if failed:
+            text = (
+                self.tr("1 file failed")
+                if failed == 1
+                else self.tr("%1 files failed").replace("%1", str(failed))
+            )
+            parts.append(f'<a href="failed" style="text-decoration:none;">⚠ {text}</a>')
+        self.problems_label.setText(" · ".join(parts))
+        self.problems_label.setToolTip(self.tr("Click to show these files in the list"))
+        self.problems_label.setVisible(bool(parts))
+
+    @property
+    def problems(self) -> tuple[int, int]:
+        return self._problems
 
     def set_batch_summary(self, indexed: int, failed: int, skipped: int) -> None:
         """After a batch of files: what became of them, for a few seconds."""

@@ -28,6 +28,13 @@ _COLORS = {
         "link": "#2f6fed",
         "tooltip": "#ffffff",
         "mid": "#d0d7de",
+        "warn_bg": "#fff4d6",
+        "warn_fg": "#7a5200",
+        "info_bg": "#eaf1ff",
+        "info_fg": "#1d4fb8",
+        "bad": "#b3261e",
+        "notice_bg": "#fff8e5",
+        "notice_border": "#e0b44c",
     },
     "dark": {
         "window": "#1e1f22",
@@ -41,6 +48,13 @@ _COLORS = {
         "link": "#79a8ff",
         "tooltip": "#2b2d31",
         "mid": "#3c3f45",
+        "warn_bg": "#3d3320",
+        "warn_fg": "#f2c66d",
+        "info_bg": "#1f2d44",
+        "info_fg": "#9cc2ff",
+        "bad": "#ff8a80",
+        "notice_bg": "#3a2f1c",
+        "notice_border": "#a8842f",
     },
 }
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import posixpath
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from qwen_desk.core.errors import CorruptFile, FileTooLarge
 
@@ -38,21 +38,22 @@ def _parser() -> Any:
 
 
 class Package:
-    """The parts of one .docx, opened from ``path``; raises CorruptFile for damaged zips."""
+    """The parts of one .docx, opened from ``path`` (or from the decrypted bytes of an
+    encrypted file, named ``name``); raises CorruptFile for damaged zips."""
 
-    def __init__(self, path: Path) -> None:
-        self.name = path.name
+    def __init__(self, path: Path | BinaryIO, name: str = "") -> None:
+        self.name = name or (path.name if isinstance(path, Path) else "document")
         try:
             self._zip = zipfile.ZipFile(path)
             self._names = set(self._zip.namelist())
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
-            raise CorruptFile(f"{path.name} is damaged (not a complete zip file): {exc}") from exc
+            raise CorruptFile(f"{self.name} is damaged (not a complete zip file): {exc}") from exc
         self._etree_parser = _parser()
         self.strict = False
         package_rels = self.relationships("")
         main = package_rels.get_first(MAIN_REL)
         if main is None:
-            raise CorruptFile(f"{path.name} is not a Word document (no main document part)")
+            raise CorruptFile(f"{self.name} is not a Word document (no main document part)")
         self.main_part = main
         self.strict = self._read(main).find(b"purl.oclc.org/ooxml/wordprocessingml") != -1
 

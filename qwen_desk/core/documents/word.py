@@ -11,24 +11,29 @@ headers and footers (identical ones once) come after the body.
 Pages: Word stores no pages, only where it last broke them (``w:lastRenderedPageBreak``); those
 are counted when present, else explicit page and section breaks. ``page_count`` is the larger of
 that count and the page count Word saved in docProps/app.xml. Block pages are approximate.
-Encrypted .docx files are OLE containers that cannot be decrypted offline: they raise
-PasswordRequired with a message saying so.
+Encrypted .docx files are OLE containers (ECMA-376 agile or standard encryption): without a
+password they raise PasswordRequired; with one they are decrypted in memory by
+``msoffcrypto-tool`` (in the parser child, like all parsing) and parsed like any .docx; a
+password that does not open them raises WrongPassword.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from qwen_desk.core.documents.builder import TextBuilder
 from qwen_desk.core.documents.ooxml import W_NS, Package
 from qwen_desk.core.errors import (
+    CorruptFile,
     FileNotReadable,
     NoTextContent,
     PasswordRequired,
     UnsupportedFileType,
+    WrongPassword,
 )
 from qwen_desk.core.types import BlockKind, ParsedDocument
 
@@ -59,8 +64,7 @@ class _Style:
 def parse_docx(path: str | Path, password: str | None = None) -> ParsedDocument:
     """Parse a .docx file; raises DocumentError subclasses for damaged or encrypted files."""
     p = Path(path)
-    _refuse_ole(p, password)
-    with Package(p) as package:
+    with Package(_open_ole(p, password) or p, name=p.name) as package:
         doc_rels = package.relationships(package.main_part)
         styles = _read_styles(package, doc_rels.get_first("styles"))
         root = package.xml(package.main_part)
@@ -99,26 +103,49 @@ def parse_docx(path: str | Path, password: str | None = None) -> ParsedDocument:
     )
 
 
-def _refuse_ole(path: Path, password: str | None) -> None:
-    """Encrypted .docx (and old .doc renamed) files are OLE compound files, not zips."""
+def _open_ole(path: Path, password: str | None) -> BinaryIO | None:
+    """``None`` for a plain .docx (a zip); the decrypted package of an encrypted one (an OLE
+    compound file); raises for an old .doc renamed, or when the password is missing or wrong."""
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
             if head != CFB_SIGNATURE:
-                return
-            data = fh.read(4 * 1024 * 1024)
+                return None
+            data = head + fh.read()
     except OSError as exc:
         raise FileNotReadable(f"Cannot read {path.name}: {exc.strerror or exc}") from exc
-    if ENCRYPTION_INFO in data:
-        attempt = " (the password cannot be used:" if password else " ("
-        raise PasswordRequired(
-            f"{path.name} is a password-protected Word file{attempt} Qwen Desk cannot decrypt "
-            "Word files offline). Open it in Word and save a copy without a password.",
-            decryption_unavailable=True,
+    if ENCRYPTION_INFO not in data[: 4 * 1024 * 1024]:
+        raise UnsupportedFileType(
+            f"{path.name} is an old Word 97-2003 (.doc) file: save it as .docx to add it"
         )
-    raise UnsupportedFileType(
-        f"{path.name} is an old Word 97-2003 (.doc) file: save it as .docx to add it"
-    )
+    if not password:
+        raise PasswordRequired(f"{path.name} is protected by a password")
+    return _decrypt(path.name, data, password)
+
+
+def _decrypt(name: str, data: bytes, password: str) -> BinaryIO:
+    try:
+        import msoffcrypto
+        from msoffcrypto.exceptions import DecryptionError, InvalidKeyError
+    except ImportError as exc:  # a build without the package: say so, do not pretend
+        raise PasswordRequired(
+            f"{name} is password-protected and this build cannot decrypt Word files "
+            "(msoffcrypto-tool is missing)",
+            decryption_unavailable=True,
+        ) from exc
+    out = io.BytesIO()
+    try:
+        office = msoffcrypto.OfficeFile(io.BytesIO(data))
+        office.load_key(password=password)
+        office.decrypt(out)
+    except InvalidKeyError as exc:
+        raise WrongPassword(f"The password does not open {name}") from exc
+    except DecryptionError as exc:  # also raised for a wrong password by some formats
+        raise WrongPassword(f"The password does not open {name}: {exc}") from exc
+    except Exception as exc:  # msoffcrypto raises plain exceptions on damaged files
+        raise CorruptFile(f"{name} is encrypted in a way that cannot be read: {exc}") from exc
+    out.seek(0)
+    return out
 
 
 def _read_styles(package: Package, part: str | None) -> dict[str, _Style]:

@@ -23,6 +23,7 @@ from qwen_desk.core.errors import BadResponse, DaemonUnreachable, PullFailed, St
 from qwen_desk.core.llm.base import CONNECT_TIMEOUT_S, GenerationOptions
 from qwen_desk.core.llm.error_map import map_exception
 from qwen_desk.core.llm.rates import PullRateMeter
+from qwen_desk.core.ollama_host import normalize_host
 from qwen_desk.core.types import (
     ChatMessage,
     LoadedModel,
@@ -37,21 +38,7 @@ if TYPE_CHECKING:
 
 _NS = 1e-9
 
-
-def normalize_host(host: str, default_port: int = 11434) -> str:
-    """``127.0.0.1``, ``host:port`` or a URL -> ``scheme://host:port[/path]``, as Ollama reads
-    ``OLLAMA_HOST``: no scheme -> http and port 11434; a scheme without port -> 80/443."""
-    host = (host or "").strip() or "127.0.0.1"
-    scheme, sep, rest = host.partition("://")
-    if not sep:
-        scheme, rest = "http", host
-    netloc, _, path = rest.partition("/")
-    has_port = netloc.rsplit("]", 1)[-1].count(":") == 1
-    if not has_port:
-        port = default_port if not sep else (443 if scheme == "https" else 80)
-        netloc = f"{netloc}:{port}"
-    path = path.rstrip("/")
-    return f"{scheme}://{netloc}" + (f"/{path}" if path else "")
+__all__ = ["OllamaBackend", "normalize_host"]  # normalize_host: kept importable from here
 
 
 class OllamaBackend:
