@@ -296,7 +296,10 @@ def test_collection_counts_reload_once_per_burst(qtbot, window: MainWindow, tmp_
     from qwen_desk.core.types import IngestEvent
 
     ingest = window.services.ingest
-    collection = window.knowledge.current_collection
+    collection = "notes"
+    window.knowledge.create_collection(collection)  # the store exists: counts can be read
+    qtbot.waitUntil(lambda: window.knowledge.document_model.collection == collection)
+    qtbot.wait(1000)
     reloads: list[int] = []
     window.knowledge.sig_collections_changed.connect(lambda: reloads.append(1))
     events = [

@@ -24,6 +24,8 @@ from qwen_desk.models.chat_model import ChatModel
 from qwen_desk.models.collection_model import CollectionModel
 from qwen_desk.models.conversation_model import ConversationListModel
 from qwen_desk.models.document_model import DocumentModel
+from qwen_desk.ui.document_delegate import DocumentDelegate
+from qwen_desk.ui.uniform_list_view import UniformListView
 
 pytestmark = pytest.mark.gui
 
@@ -222,3 +224,53 @@ def test_document_updates_cost_the_same_at_100_and_10000_rows() -> None:
     assert cost_large <= cost_small * 1.05, (cost_small, cost_large)
     assert large.row_of_path("/new/99.txt") == 0 and large.rowCount() == 10_100
     assert large.item(large.row_of_path("/docs/doc05000.pdf")).state is IngestState.PARSING
+
+
+# --- the view side: one row's change in a shown list ------------------------------------------
+
+
+class _CountingModel(DocumentModel):
+    """The real model, counting how often Qt asks for its row count (test-side subclass)."""
+
+    calls = 0
+
+    def rowCount(self, parent=None) -> int:  # type: ignore[no-untyped-def,override]
+        type(self).calls += 1
+        return super().rowCount() if parent is None else super().rowCount(parent)
+
+
+class _PaintRecorder(DocumentDelegate):
+    def __init__(self, parent) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(parent)
+        self.painted: list[int] = []
+
+    def paint(self, painter, option, index) -> None:  # type: ignore[no-untyped-def,override]
+        self.painted.append(index.row())
+        super().paint(painter, option, index)
+
+
+def _row_update_cost(qtbot, n_rows: int) -> tuple[int, list[int]]:
+    model = _CountingModel()
+    model.set_documents("default", [record(f"doc{i:05}") for i in range(n_rows)])
+    view = UniformListView()
+    delegate = _PaintRecorder(view)
+    view.setItemDelegate(delegate)
+    view.setModel(model)
+    view.resize(300, 400)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.wait(50)
+    _CountingModel.calls, delegate.painted = 0, []
+    model.apply_event(IngestEvent("/docs/doc00000.pdf", "default", IngestState.PARSING, job_id=1))
+    qtbot.waitUntil(lambda: 0 in delegate.painted)  # the changed (visible) row is repainted
+    qtbot.wait(50)
+    return _CountingModel.calls, delegate.painted
+
+
+def test_a_row_update_in_a_shown_list_costs_the_same_at_100_and_5000_rows(qtbot) -> None:
+    small, painted = _row_update_cost(qtbot, 100)
+    large, _ = _row_update_cost(qtbot, 5000)
+    assert painted == [0] or 0 in painted  # only what changed needs painting
+    # QListView would walk every row (~2 rowCount calls per row: ~10,000 at 5,000 rows)
+    assert large <= small + 50, (small, large)

@@ -10,6 +10,7 @@ model holds plain data; the delegate (``ui/document_delegate.py``) turns it into
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,7 @@ class DocumentItem:
         item = cls(
             path=event.path,
             collection=event.collection,
-            title=Path(event.path).name,
+            title=os.path.basename(event.path),  # os.path: ~10x cheaper than Path, per event
             kind=_kind(event.path),
             state=event.state,
         )
@@ -251,4 +252,4 @@ def _status(record: DocumentRecord) -> str:
 
 
 def _kind(path: str) -> str:
-    return Path(path).suffix.lstrip(".").lower()
+    return os.path.splitext(path)[1].lstrip(".").lower()

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from qwen_desk.models.conversation_model import ConversationRole
 from qwen_desk.ui.messages import message_for
+from qwen_desk.ui.uniform_list_view import UniformListView
 
 SEARCH_DELAY_MS = 200
 _UNSAFE_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
@@ -82,7 +83,7 @@ class ConversationList(QWidget):
         self.search = QLineEdit(self)
         self.search.setClearButtonEnabled(True)
         layout.addWidget(self.search)
-        self.view = QListView(self)
+        self.view = UniformListView(self)
         self.view.setModel(chat.conversations)
         self.view.setUniformItemSizes(True)
         self.view.setSpacing(3)
