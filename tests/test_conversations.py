@@ -178,6 +178,34 @@ def test_search_titles_and_text_case_insensitive_including_chinese() -> None:
     assert len(store.search("")) == 3
 
 
+def test_the_search_index_follows_edits_deletes_and_upgrades(tmp_path: Path) -> None:
+    store = ConversationStore()
+    a = store.create()
+    answer = store.add_message(a.id, "assistant", "", state=MessageState.STREAMING)
+    store.update_message(answer.id, text="企业所得税的税率")  # a streaming flush
+    assert [c.id for c in store.search("所得税")] == [a.id]
+    store.update_message(answer.id, text="增值税")
+    assert store.search("所得税") == [] and [c.id for c in store.search("增值税")] == [a.id]
+    store.delete(a.id)  # the cascade removes its messages from the index too
+    assert store.search("增值税") == []
+    # a file written before the index existed is indexed when it is upgraded
+    db = tmp_path / "v2.sqlite3"
+    conn = sqlite3.connect(db, isolation_level=None)
+    migrate(conn, MIGRATIONS[:2])
+    now = time.time()
+    conn.execute(
+        "INSERT INTO conversations(title, created_at, updated_at) VALUES ('', ?, ?)", (now, now)
+    )
+    conn.execute(
+        "INSERT INTO messages(conversation_id, role, text, created_at, updated_at) "
+        "VALUES (1, 'user', 'Where is the Penguin colony?', ?, ?)",
+        (now, now),
+    )
+    conn.close()
+    with ConversationStore(db) as upgraded:
+        assert [c.id for c in upgraded.search("penguin COLONY")] == [1]
+
+
 def test_history_keeps_done_and_stopped_pairs_as_stored() -> None:
     store = ConversationStore()
     conv = store.create()

@@ -183,6 +183,7 @@ def test_daemon_dying_mid_answer_keeps_partial_then_retry(qtbot, standin, docume
     ]
     # the store hides superseded pairs when the conversation is opened again
     chat.new_conversation()
-    chat.open_conversation(records[1].conversation_id)
+    with qtbot.waitSignal(chat.sig_conversation_changed):  # the messages load off-thread
+        chat.open_conversation(records[1].conversation_id)
     assert [r.text for r in chat.model.records()] == [r.text for r in records]
     services.close()

@@ -287,3 +287,31 @@ def test_new_embedding_model_offers_a_reindex(qtbot, window: MainWindow, tmp_pat
         timeout=READY_TIMEOUT_MS,
     )
     wait_state(qtbot, window, doc, IngestState.READY)
+
+
+def test_collection_counts_reload_once_per_burst(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    """A burst of finished files (as the worker reports a big folder) reloads the counts once,
+    off the GUI thread, instead of once per file."""
+    import threading
+
+    from qwen_desk.core.types import IngestEvent
+
+    ingest = window.services.ingest
+    collection = "notes"
+    window.knowledge.create_collection(collection)  # the store exists: counts can be read
+    qtbot.waitUntil(lambda: window.knowledge.document_model.collection == collection)
+    qtbot.wait(1000)
+    reloads: list[int] = []
+    window.knowledge.sig_collections_changed.connect(lambda: reloads.append(1))
+    events = [
+        IngestEvent(str(tmp_path / f"note{i}.txt"), collection, IngestState.READY, job_id=i + 1)
+        for i in range(400)
+    ]
+    worker = threading.Thread(target=lambda: [ingest._emit(e) for e in events])
+    worker.start()
+    worker.join()
+    model = window.knowledge.document_model
+    qtbot.waitUntil(lambda: model.row_of_path(events[-1].path) == 0)
+    qtbot.waitUntil(lambda: len(reloads) >= 1, timeout=10_000)
+    qtbot.wait(1000)  # more than the debounce interval: no further reload is pending
+    assert 1 <= len(reloads) <= 2  # one per drain pass at worst, never one per file

@@ -1,19 +1,31 @@
-"""Qt item models of the knowledge side, checked by pytest-qt's qtmodeltester on real rows."""
+"""Qt item models, checked by pytest-qt's qtmodeltester on real rows, and the cost of an update
+counted in executed lines of model code (not seconds): it must not grow with the rows."""
 
 from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from qwen_desk.core.types import (
     CollectionInfo,
+    ConversationRecord,
     DocumentRecord,
     DocumentStatus,
     ErrorInfo,
     IngestEvent,
     IngestState,
+    MessageRecord,
 )
+from qwen_desk.models import chat_model, document_model, keyed_list_model
+from qwen_desk.models.chat_model import ChatModel
 from qwen_desk.models.collection_model import CollectionModel
+from qwen_desk.models.conversation_model import ConversationListModel
 from qwen_desk.models.document_model import DocumentModel
+from qwen_desk.ui.document_delegate import DocumentDelegate
+from qwen_desk.ui.uniform_list_view import UniformListView
 
 pytestmark = pytest.mark.gui
 
@@ -101,3 +113,164 @@ def test_collection_model_passes_qtmodeltester(qtmodeltester) -> None:
     assert model.names() == ["Alpha", "b", "zeta"]
     assert model.info("zeta").n_documents == 3  # type: ignore[union-attr]
     assert model.row_of("missing") == -1
+
+
+def test_a_burst_of_events_keeps_the_order_one_at_a_time_gives(qtmodeltester) -> None:
+    one_by_one, burst = DocumentModel(), DocumentModel()
+    for model in (one_by_one, burst):
+        model.set_documents("default", [record("a"), record("b")])
+    qtmodeltester.check(burst)
+    events = [
+        IngestEvent(f"/new/{i}.txt", "default", IngestState.QUEUED, job_id=i) for i in range(5)
+    ]
+    events += [
+        IngestEvent("/new/1.txt", "default", IngestState.CANCELLED, job_id=1),  # never shown
+        IngestEvent("/docs/a.pdf", "default", IngestState.PARSING, job_id=9),
+        IngestEvent("/new/3.txt", "default", IngestState.READY, job_id=3, doc_id="d3"),
+    ]
+    for event in events:
+        one_by_one.apply_event(event)
+    burst.apply_events(events)
+    assert [i.path for i in burst.items()] == [i.path for i in one_by_one.items()]
+    assert [i.path for i in burst.items()][:4] == [f"/new/{i}.txt" for i in (4, 3, 2, 0)]
+    assert burst.item(burst.row_of_path("/new/3.txt")).state is IngestState.READY
+    # cancelling shown rows removes them (one removal per run) and lookups stay right
+    burst.apply_events(
+        [
+            IngestEvent(f"/new/{i}.txt", "default", IngestState.CANCELLED, job_id=i)
+            for i in (4, 2, 0)
+        ]
+    )
+    assert [i.path for i in burst.items()] == ["/new/3.txt", "/docs/a.pdf", "/docs/b.pdf"]
+    assert [burst.row_of_path(i.path) for i in burst.items()] == [0, 1, 2]
+
+
+def test_conversation_and_chat_models_pass_qtmodeltester(qtmodeltester) -> None:
+    conversations = ConversationListModel()
+    conversations.set_conversations(
+        [ConversationRecord(i, f"c{i}", None, 0.0, 0.0) for i in (3, 2)]
+    )
+    qtmodeltester.check(conversations)
+    conversations.upsert(ConversationRecord(4, "new", None, 0.0, 0.0))
+    conversations.upsert(ConversationRecord(2, "renamed", None, 0.0, 0.0))
+    conversations.remove(3)
+    assert [(r.id, r.title) for r in conversations.records()] == [(4, "new"), (2, "renamed")]
+    conversations.set_filter("ren")
+    assert [r.id for r in conversations.records()] == [2]
+    conversations.set_filter("")
+    assert [r.id for r in conversations.all_records()] == [4, 2]
+    chat = ChatModel()
+    chat.set_messages([MessageRecord(1, 1, "user", "q"), MessageRecord(2, 1, "assistant", "a")])
+    qtmodeltester.check(chat)
+    row = chat.append_streaming(1)
+    temp_id = chat.record(row).id
+    chat.update_record(row, id=10, text="saved")  # the store's id replaces the temporary one
+    assert chat.row_of(temp_id) == -1 and chat.row_of(10) == row
+    chat.remove_rows_from(1)
+    assert [r.id for r in chat.records()] == [1] and chat.row_of(10) == -1
+
+
+# --- cost of an update, in lines executed (no clock) ------------------------------------------
+
+_MODEL_FILES = {Path(m.__file__).resolve() for m in (document_model, keyed_list_model, chat_model)}
+
+
+def _lines_run(action: Callable[[], None]) -> int:
+    """How many lines of the models' code ``action`` executes (traced, so no timing involved)."""
+    count = 0
+
+    def tracer(frame, event, _arg):  # type: ignore[no-untyped-def]
+        nonlocal count
+        if Path(frame.f_code.co_filename).resolve() not in _MODEL_FILES:
+            return None
+        if event == "line":
+            count += 1
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        action()
+    finally:
+        sys.settrace(previous)
+    return count
+
+
+def _document_model(n: int) -> DocumentModel:
+    model = DocumentModel()
+    model.set_documents("default", [record(f"doc{i:05}") for i in range(n)])
+    return model
+
+
+def _updates(model: DocumentModel, n_rows: int) -> Callable[[], None]:
+    """100 events for existing rows spread over the model, then 100 new files, one at a time."""
+
+    def run() -> None:
+        for i in range(100):
+            path = f"/docs/doc{(i * n_rows // 100):05}.pdf"
+            model.apply_event(IngestEvent(path, "default", IngestState.PARSING, job_id=i + 1))
+        for i in range(100):
+            model.apply_event(IngestEvent(f"/new/{i}.txt", "default", IngestState.QUEUED, job_id=i))
+
+    return run
+
+
+def test_document_updates_cost_the_same_at_100_and_10000_rows() -> None:
+    small, large = _document_model(100), _document_model(10_000)
+    cost_small = _lines_run(_updates(small, 100))
+    cost_large = _lines_run(_updates(large, 10_000))
+    assert cost_small > 1000  # the tracer saw the model's code run
+    # a scan of the rows per event would cost ~100x more at 10,000 rows; a map costs the same
+    assert cost_large <= cost_small * 1.05, (cost_small, cost_large)
+    assert large.row_of_path("/new/99.txt") == 0 and large.rowCount() == 10_100
+    assert large.item(large.row_of_path("/docs/doc05000.pdf")).state is IngestState.PARSING
+
+
+# --- the view side: one row's change in a shown list ------------------------------------------
+
+
+class _CountingModel(DocumentModel):
+    """The real model, counting how often Qt asks for its row count (test-side subclass)."""
+
+    calls = 0
+
+    def rowCount(self, parent=None) -> int:  # type: ignore[no-untyped-def,override]
+        type(self).calls += 1
+        return super().rowCount() if parent is None else super().rowCount(parent)
+
+
+class _PaintRecorder(DocumentDelegate):
+    def __init__(self, parent) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(parent)
+        self.painted: list[int] = []
+
+    def paint(self, painter, option, index) -> None:  # type: ignore[no-untyped-def,override]
+        self.painted.append(index.row())
+        super().paint(painter, option, index)
+
+
+def _row_update_cost(qtbot, n_rows: int) -> tuple[int, list[int]]:
+    model = _CountingModel()
+    model.set_documents("default", [record(f"doc{i:05}") for i in range(n_rows)])
+    view = UniformListView()
+    delegate = _PaintRecorder(view)
+    view.setItemDelegate(delegate)
+    view.setModel(model)
+    view.resize(300, 400)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.wait(50)
+    _CountingModel.calls, delegate.painted = 0, []
+    model.apply_event(IngestEvent("/docs/doc00000.pdf", "default", IngestState.PARSING, job_id=1))
+    qtbot.waitUntil(lambda: 0 in delegate.painted)  # the changed (visible) row is repainted
+    qtbot.wait(50)
+    return _CountingModel.calls, delegate.painted
+
+
+def test_a_row_update_in_a_shown_list_costs_the_same_at_100_and_5000_rows(qtbot) -> None:
+    small, painted = _row_update_cost(qtbot, 100)
+    large, _ = _row_update_cost(qtbot, 5000)
+    assert painted == [0] or 0 in painted  # only what changed needs painting
+    # QListView would walk every row (~2 rowCount calls per row: ~10,000 at 5,000 rows)
+    assert large <= small + 50, (small, large)

@@ -19,11 +19,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from qwen_desk.controllers.background import BackgroundRunner
 from qwen_desk.controllers.throttle import TokenThrottler
 from qwen_desk.controllers.ui_state import ui_state
 from qwen_desk.core.errors import QwenDeskError, error_for_code
@@ -89,6 +91,18 @@ class ChatController(QObject):
     sig_edit_requested = Signal(str)
     """The user wants to edit the last question: carries its text for the input box."""
 
+    sig_conversations_loaded = Signal()
+    """The conversation list was (re)loaded from the store."""
+
+    sig_search_finished = Signal(str)
+    """The conversation list shows the result of searching this text."""
+
+    sig_exported = Signal(str)
+    """A conversation was exported to this file."""
+
+    sig_export_failed = Signal(str, str)
+    """Exporting failed: error ``code`` (``export_not_permitted``, ``export_failed``…), detail."""
+
     def __init__(self, services: Any, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._services = services
@@ -101,6 +115,9 @@ class ChatController(QObject):
         self._stream: _Stream | None = None
         self.collection: str | None = "default"
         self.model_override: str | None = None
+        self._store_runner = BackgroundRunner("qwen-desk-conversations", parent=self)
+        self._opening = 0  # ticket of the latest open/new request
+        self._searching = 0  # ticket of the latest search
         # the list and the last conversation appear once the event loop runs
         QTimer.singleShot(0, self, self.restore_last)
 
@@ -370,24 +387,54 @@ class ChatController(QObject):
             self.sig_citation_requested.emit(citation)
 
     # --- conversations ----------------------------------------------------------------------
+    # Every store call below runs on ``self._store_runner`` (one worker thread, in order) and its
+    # result comes back on the GUI thread; a result that a newer request has overtaken (a newer
+    # search, another conversation opened meanwhile) is dropped.
+
+    def _store_call(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self._store_runner.submit(fn, *args, on_done=on_done, on_error=on_error or self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, QwenDeskError):
+            self.sig_error.emit(exc.code, exc.message)
+        else:
+            log.error("conversation operation failed", exc_info=exc)
+            self.sig_error.emit(QwenDeskError.code, f"{type(exc).__name__}: {exc}")
 
     @Slot()
-    def load_conversations(self) -> None:
-        """(Re)load the conversation list from the store."""
-        self.conversations.set_conversations(self.store.list())
+    def load_conversations(self, then: Callable[[], None] | None = None) -> None:
+        """(Re)load the conversation list from the store (off the GUI thread)."""
+
+        def loaded(records: list[ConversationRecord]) -> None:
+            self.conversations.set_conversations(records)
+            self.sig_conversations_loaded.emit()
+            if then is not None:
+                then()
+
+        self._store_call(self.store.list, on_done=loaded)
 
     @Slot()
     def restore_last(self) -> None:
         """Load the list and reopen the conversation open at the last exit, if it still exists."""
-        self.load_conversations()
-        last = int(ui_state().value(LAST_CONVERSATION_KEY, 0) or 0)
-        if last and self.conversations.row_of(last) >= 0:
-            self.open_conversation(last)
+
+        def reopen() -> None:
+            last = int(ui_state().value(LAST_CONVERSATION_KEY, 0) or 0)
+            if last and self.conversations.row_of(last) >= 0 and self._opening == 0:
+                self.open_conversation(last)
+
+        self.load_conversations(then=reopen)
 
     @Slot()
     def new_conversation(self) -> None:
         """Start a new conversation (saved when the first question is asked)."""
         self._cancel_running()
+        self._opening += 1  # a conversation still loading must not replace the new one
         self._conversation_id = None
         self.model.clear()
         self._remember(0)
@@ -395,58 +442,93 @@ class ChatController(QObject):
 
     @Slot(int)
     def open_conversation(self, conversation_id: int) -> None:
-        """Show a saved conversation (stops a running answer; its partial text is saved)."""
+        """Show a saved conversation (stops a running answer; its partial text is saved).
+
+        The messages are read off the GUI thread; ``sig_conversation_changed`` tells when they
+        are in ``model``.
+        """
         if conversation_id == self._conversation_id and not self.busy:
             return
         self._cancel_running()
-        try:
-            records = self.store.messages(conversation_id)
-        except QwenDeskError as exc:
-            self.sig_error.emit(exc.code, exc.message)
-            return
-        self._conversation_id = conversation_id
-        self.model.set_messages(visible_messages(records))
-        self._remember(conversation_id)
-        self.sig_conversation_changed.emit(conversation_id)
+        self._opening += 1
+        ticket = self._opening
+
+        def loaded(records: list[MessageRecord]) -> None:
+            if ticket != self._opening:
+                return  # another conversation was opened (or a new one started) meanwhile
+            self._cancel_running()  # a question asked while loading belongs to the old one
+            self._conversation_id = conversation_id
+            self.model.set_messages(visible_messages(records))
+            self._remember(conversation_id)
+            self.sig_conversation_changed.emit(conversation_id)
+
+        self._store_call(self.store.messages, conversation_id, on_done=loaded)
 
     @Slot(int, str)
     def rename_conversation(self, conversation_id: int, title: str) -> None:
-        if not title.strip():
-            return
-        try:
-            record: ConversationRecord = self.store.rename(conversation_id, title)
-        except QwenDeskError as exc:
-            self.sig_error.emit(exc.code, exc.message)
-            return
-        self.conversations.upsert(record)
+        if title.strip():
+            self._store_call(
+                self.store.rename, conversation_id, title, on_done=self.conversations.upsert
+            )
 
     @Slot(int)
     def delete_conversation(self, conversation_id: int) -> None:
         """Delete a conversation (the view asks for confirmation first)."""
         if conversation_id == self._conversation_id:
             self.new_conversation()
-        try:
-            self.store.delete(conversation_id)
-        except QwenDeskError as exc:
-            self.sig_error.emit(exc.code, exc.message)
-            return
-        self.conversations.remove(conversation_id)
+        self._store_call(
+            self.store.delete,
+            conversation_id,
+            on_done=lambda _: self.conversations.remove(conversation_id),
+        )
 
     @Slot(str)
     def search_conversations(self, text: str) -> None:
-        """Filter the list: titles and message text containing ``text``."""
+        """Filter the list: titles and message text containing ``text`` (searched off-thread).
+
+        ``sig_search_finished`` tells when the list shows the result of ``text``.
+        """
+        self._searching += 1
+        ticket = self._searching
         if not text.strip():
             self.conversations.set_filter("")
+            self.sig_search_finished.emit(text)
             return
-        matched = [r.id for r in self.store.search(text)]
-        self.conversations.set_filter(text, matched)
 
-    def export_markdown(self, conversation_id: int) -> str:
-        return str(self.store.export_markdown(conversation_id))
+        def found(records: list[ConversationRecord]) -> None:
+            if ticket == self._searching:  # else a newer search is on its way
+                self.conversations.set_filter(text, [r.id for r in records])
+                self.sig_search_finished.emit(text)
+
+        self._store_call(self.store.search, text, on_done=found)
+
+    def export_markdown(self, conversation_id: int, path: str) -> None:
+        """Write the conversation as Markdown to ``path`` off the GUI thread.
+
+        Ends with ``sig_exported(path)`` or ``sig_export_failed(code, detail)``.
+        """
+
+        def failed(exc: BaseException) -> None:
+            code = exc.code if isinstance(exc, QwenDeskError) else QwenDeskError.code
+            self.sig_export_failed.emit(code, str(getattr(exc, "message", exc)))
+
+        self._store_call(
+            self.store.export_markdown_to,
+            conversation_id,
+            path,
+            on_done=lambda written: self.sig_exported.emit(str(written)),
+            on_error=failed,
+        )
 
     def _refresh_conversation(self, conversation_id: int) -> None:
-        with contextlib.suppress(QwenDeskError):
-            self.conversations.upsert(self.store.get(conversation_id))
+        self._store_call(
+            self.store.get,
+            conversation_id,
+            on_done=self.conversations.upsert,
+            on_error=lambda exc: log.warning(
+                "conversation %s not refreshed: %s", conversation_id, exc
+            ),
+        )
 
     def _remember(self, conversation_id: int) -> None:
         settings = ui_state()
@@ -460,3 +542,5 @@ class ChatController(QObject):
         task = self._cancel_running()
         if task is not None:
             await asyncio.wait([task])
+        # queued store work (a rename, an export) finishes; nothing is delivered any more
+        await asyncio.to_thread(self._store_runner.shutdown, True)

@@ -7,7 +7,9 @@ collections (``CollectionModel``) and the documents of the current collection
 a signal of a relay object that lives on the GUI thread, with a queued connection (coalesced:
 one wake-up per burst), so the worker never touches a QObject's state. Store reads and writes
 (listing documents, removing, collection changes) run on a one-thread ``BackgroundRunner``, in
-order, never on the GUI thread.
+order, never on the GUI thread. A drain pass over up to ``DRAIN_BATCH`` events changes the
+document model once (O(1) per event) and the progress once; the collection counts are reloaded
+once per burst (a single-shot timer restarted by each finished file), not once per file.
 
 Paths added before the knowledge base is open (files given on the command line at start-up) are
 kept and queued as soon as it opens.
@@ -57,6 +59,7 @@ EXTERNAL_POLL_MS = 3000  # how often to look for writes by other processes
 DRAIN_BATCH = 200  # ingestion events handled per event-loop pass
 PASSWORD_CODES = frozenset({"password_required", "wrong_password"})
 NEEDS_PASSWORD, FAILED = "password", "failed"  # the two kinds of problem a document can have
+COUNTS_DEBOUNCE_MS = 300  # collection counts reload this long after the last finished file
 _OUTCOMES = {
     IngestState.READY: "indexed",
     IngestState.UNCHANGED: "indexed",
@@ -184,7 +187,12 @@ class KnowledgeController(QObject):
         self._unsubscribe: Callable[[], None] | None = None
         self._pending: list[tuple[list[str], str, str | None]] = []
         self._batch: dict[int, bool] = {}  # job id -> finished, for "Indexing 3 of 10"
+        self._finished = 0  # files of the batch that are finished
         self._outcomes: dict[str, int] = {"indexed": 0, "failed": 0, "skipped": 0}
+        self._counts_timer = QTimer(self)  # bound to this object: never fires after it died
+        self._counts_timer.setSingleShot(True)
+        self._counts_timer.setInterval(COUNTS_DEBOUNCE_MS)
+        self._counts_timer.timeout.connect(self._refresh_counts)
         self._listed = False
         self._token: _Token = None  # the change token of the last load
         self._problems = _ProblemSet()
@@ -219,7 +227,7 @@ class KnowledgeController(QObject):
     @property
     def busy(self) -> bool:
         """Some file of the running batch is not finished yet."""
-        return not all(self._batch.values()) if self._batch else False
+        return self._finished < len(self._batch)
 
     def _on_knowledge_failed(self, code: str, detail: str) -> None:
         self.open_error = (code, detail)
@@ -232,6 +240,7 @@ class KnowledgeController(QObject):
         self._listed = False
         self._watch.stop()
         self._batch.clear()
+        self._finished = 0
         self._outcomes = dict.fromkeys(self._outcomes, 0)
         self._emit_progress()
         self.sig_unavailable.emit()
@@ -384,37 +393,44 @@ class KnowledgeController(QObject):
             self._runner.submit(kb.ingest.cancel, job_id, on_error=self._on_error)
 
     def _drain(self) -> None:
+        """One pass over waiting events: the document model and the progress change once."""
         events, more = self._relay.take(DRAIN_BATCH)
+        counts_changed = False
         for event in events:
-            self._on_event(event)
+            self._count(event)
+            self._track_problem(event)
+            self.sig_event.emit(event)
+            counts_changed |= event.finished and event.state is not IngestState.SKIPPED
+        self.document_model.apply_events(events)
+        if counts_changed:
+            self._schedule_counts_refresh()
+        self._emit_progress()
         if more:
             QTimer.singleShot(0, self, self._drain)  # let paints and input in between batches
 
-    def _on_event(self, event: IngestEvent) -> None:
-        if event.job_id and (event.job_id in self._batch or not event.finished):
-            if event.finished and not self._batch.get(event.job_id, False):
-                outcome = _OUTCOMES.get(event.state)
-                if outcome == "failed" and event.error and event.error.code in PASSWORD_CODES:
-                    outcome = None  # not a failure: it waits for the user (counted apart)
-                if outcome is not None:
-                    self._outcomes[outcome] += 1
-            self._batch[event.job_id] = event.finished
-        self.document_model.apply_event(event)
-        self._track_problem(event)
-        self.sig_event.emit(event)
-        if event.finished and event.state is not IngestState.SKIPPED:
-            self._schedule_counts_refresh()
-        self._emit_progress()
+    def _count(self, event: IngestEvent) -> None:
+        """Keep the batch's finished count and outcomes up to date (O(1) per event)."""
+        if not event.job_id or (event.job_id not in self._batch and event.finished):
+            return
+        was_finished = self._batch.get(event.job_id, False)
+        if event.finished and not was_finished:
+            outcome = _OUTCOMES.get(event.state)
+            if outcome == "failed" and event.error and event.error.code in PASSWORD_CODES:
+                outcome = None  # not a failure: it waits for the user (counted apart)
+            if outcome is not None:
+                self._outcomes[outcome] += 1
+        self._finished += int(event.finished) - int(was_finished)
+        self._batch[event.job_id] = event.finished
 
     def _emit_progress(self) -> None:
-        if self._batch and all(self._batch.values()):
+        if self._batch and self._finished == len(self._batch):
             self._batch.clear()
+            self._finished = 0
             done = self._outcomes
             self._outcomes = dict.fromkeys(done, 0)
             if any(done.values()):
                 self.sig_batch_finished.emit(done["indexed"], done["failed"], done["skipped"])
-        finished = sum(self._batch.values())
-        self.sig_progress.emit(finished, len(self._batch))
+        self.sig_progress.emit(self._finished, len(self._batch))
 
     # --- problems (what needs the user, what failed) ---------------------------------------------
 
@@ -440,6 +456,10 @@ class KnowledgeController(QObject):
             self.sig_problems_changed.emit(*self.problems)
 
     def _schedule_counts_refresh(self) -> None:
+        """Reload the collection counts once per burst of finished files (debounced)."""
+        self._counts_timer.start()  # restarted by every call: fires after a quiet spell
+
+    def _refresh_counts(self) -> None:
         kb = self._kb
         if kb is None or not store_exists(kb):
             return

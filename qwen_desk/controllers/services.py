@@ -75,15 +75,18 @@ class AppServices(QObject):
         parent: QObject | None = None,
         *,
         embedder: Any = None,
+        conversations: ConversationStore | None = None,
     ) -> None:
-        """``embedder``: an already loaded ``core.embedding.Embedder`` to share (tests, tools)."""
+        """``embedder``: an already loaded ``core.embedding.Embedder`` to share (tests, tools);
+        ``conversations``: an open ``ConversationStore`` to use instead of the data folder's
+        (closed with the services)."""
         super().__init__(parent)
         self._settings = settings if settings is not None else Settings.load()
         self._embedder = embedder
         self._runner = BackgroundRunner("qwen-desk-services", parent=self)
         self._backend_runner = BackgroundRunner("qwen-desk-backend", parent=self)
         self._preparing_backend = False
-        self._conversations: ConversationStore | None = None
+        self._conversations: ConversationStore | None = conversations
         self._backend: Any = None
         self._knowledge: KnowledgeBase | None = None
         self._rag: Any = None

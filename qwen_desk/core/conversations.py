@@ -1,6 +1,7 @@
 """Core layer: conversations and their messages in SQLite (stdlib), crash-safe while streaming.
 
-One file, ``paths.conversations_db()``, in WAL mode with foreign keys on. The schema evolves by
+One file, ``paths.conversations_db()``, in WAL mode with foreign keys on; message text has a
+trigram full-text index (FTS5) for search. The schema evolves by
 numbered migrations (``MIGRATIONS``, recorded in ``schema_migrations``); a file written by a newer
 Qwen Desk is refused with ``SchemaTooNew`` rather than damaged.
 
@@ -9,13 +10,18 @@ a second with state ``streaming``. WAL with ``synchronous=NORMAL`` makes every c
 killed process (not a power cut), so after a crash the partial answer is there; opening the store
 turns any message left ``streaming`` into ``stopped`` with error code ``stream_interrupted``.
 
-Thread safety: one connection shared under a lock (``check_same_thread=False``). Each operation
-is a short transaction (well under a millisecond for one message), so calling it from the GUI's
-event loop is acceptable; the streaming saver writes at most once a second.
+Thread safety: one connection per thread (opened on a thread's first call), so a slow read on a
+worker thread (searching thousands of conversations) never holds up a write on another: WAL lets
+readers and the one writer run side by side, and writers wait for each other (busy timeout).
+The window calls the store off the GUI thread (``controllers/chat_controller.py``); the RAG
+service writes its messages from the event loop in short transactions (one flush a second while
+streaming).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import sqlite3
 import threading
@@ -29,6 +35,8 @@ from qwen_desk.core import paths
 from qwen_desk.core.errors import (
     ConversationError,
     ConversationNotFound,
+    ExportFailed,
+    ExportNotPermitted,
     SchemaTooNew,
     StreamInterrupted,
 )
@@ -75,6 +83,32 @@ CREATE INDEX messages_by_state ON messages(state) WHERE state = 'streaming';
 """
 
 
+# A trigram full-text index over message text, kept in step by triggers (plain SQL: any tool
+# that writes the file keeps it right). Trigram matching is substring matching, case-folded,
+# for every script (Chinese has no word boundaries); queries under 3 characters cannot use it.
+_SCHEMA_V3 = [
+    "CREATE VIRTUAL TABLE messages_fts USING fts5("
+    "text, content='messages', content_rowid='id', tokenize='trigram')",
+    "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN "
+    "INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text); END",
+    "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN "
+    "INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text); END",
+    "CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN "
+    "INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text); "
+    "INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text); END",
+    "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",
+]
+FTS_MIN_CHARS = 3  # the trigram index finds substrings of at least this many characters
+
+
+def _run_statements(statements: list[str]) -> Callable[[sqlite3.Connection], None]:
+    def apply(conn: sqlite3.Connection) -> None:
+        for statement in statements:
+            conn.execute(statement)
+
+    return apply
+
+
 def _run_script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def apply(conn: sqlite3.Connection) -> None:
         for statement in sql.split(";"):
@@ -88,6 +122,7 @@ def _run_script(sql: str) -> Callable[[sqlite3.Connection], None]:
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (1, "conversations and messages", _run_script(_SCHEMA_V1)),
     (2, "trimmed column, streaming index", _run_script(_SCHEMA_V2)),
+    (3, "trigram full-text index of message text", _run_statements(_SCHEMA_V3)),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -204,43 +239,64 @@ class ConversationStore:
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path else paths.conversations_db()
         paths.ensure(self.path.parent)
-        self._lock = threading.RLock()
-        try:
-            self._conn = sqlite3.connect(
-                self.path, check_same_thread=False, isolation_level=None, timeout=10.0
-            )
-        except sqlite3.Error as exc:
-            raise ConversationError(f"cannot open {self.path}: {exc}") from exc
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        # Unicode-aware case folding for search (SQLite's own LIKE folds ASCII only).
-        self._conn.create_function("qd_fold", 1, _fold, deterministic=True)
-        with self._lock:
-            migrate(self._conn)
-            self.recovered = self._recover_streaming()
+        self._local = threading.local()  # .conn: this thread's connection
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._closed = False
+        conn = self._connection()
+        migrate(conn)
+        self.recovered = self._recover_streaming()
 
     # --- plumbing -----------------------------------------------------------------------------
 
+    def _connection(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use (never shared between threads)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        if self._closed:
+            raise ConversationError(f"{self.path} is closed")
+        try:
+            # check_same_thread=False only so that close() can close every thread's connection;
+            # each connection is used by the thread that opened it alone.
+            conn = sqlite3.connect(
+                self.path, check_same_thread=False, isolation_level=None, timeout=10.0
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as exc:
+            raise ConversationError(f"cannot open {self.path}: {exc}") from exc
+        # Unicode-aware case folding for search (SQLite's own LIKE folds ASCII only).
+        conn.create_function("qd_fold", 1, _fold, deterministic=True)
+        with self._conns_lock:
+            self._conns.append(conn)
+        self._local.conn = conn
+        return conn
+
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+        return self._connection().execute(sql, params).fetchall()
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        """Close every thread's connection (call when no thread uses the store any more)."""
+        with self._conns_lock:
+            self._closed = True
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
 
     def __enter__(self) -> ConversationStore:
         return self
@@ -314,20 +370,36 @@ class ConversationStore:
     def search(self, query: str, limit: int = 50) -> list[ConversationRecord]:
         """Conversations whose title or any message contains ``query`` (case-insensitive).
 
-        A substring scan with Unicode case folding: it works for Chinese (no word boundaries) and
-        for queries of any length, which FTS5's trigram tokenizer does not (it needs 3+
-        characters). A user's conversations are small enough for a scan.
+        Substring matching, so it works for Chinese (no word boundaries). Message text is
+        searched through the trigram index for queries of 3 or more characters (milliseconds
+        over 10,000 conversations); shorter ones (a 2-character Chinese word) scan the text,
+        case-folded only when the query has letters with a case. Titles are always scanned
+        with Unicode case folding (one short string per conversation).
         """
-        needle = _fold(query.strip())
+        needle = query.strip()
+        folded = _fold(needle)
         if not needle:
             return self.list(limit)
+        if len(needle) >= FTS_MIN_CHARS:
+            phrase = '"' + needle.replace('"', '""') + '"'
+            in_messages = (
+                "c.id IN (SELECT m.conversation_id FROM messages_fts f "
+                "JOIN messages m ON m.id = f.rowid WHERE messages_fts MATCH ?)"
+            )
+            params: tuple[Any, ...] = (folded, phrase, limit)
+        else:
+            has_case = folded != needle or needle.upper() != needle
+            text = "qd_fold(m.text)" if has_case else "m.text"
+            in_messages = (
+                "EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id "
+                f"AND instr({text}, ?) > 0)"
+            )
+            params = (folded, folded if has_case else needle, limit)
         sql = (
-            f"{_CONVERSATION_SELECT} WHERE instr(qd_fold(c.title), ?) > 0 OR EXISTS ("
-            "SELECT 1 FROM messages m WHERE m.conversation_id = c.id "
-            "AND instr(qd_fold(m.text), ?) > 0) "
+            f"{_CONVERSATION_SELECT} WHERE instr(qd_fold(c.title), ?) > 0 OR {in_messages} "
             "ORDER BY c.updated_at DESC, c.id DESC LIMIT ?"
         )
-        return [_conversation_from_row(r) for r in self._query(sql, (needle, needle, limit))]
+        return [_conversation_from_row(r) for r in self._query(sql, params)]
 
     # --- messages -----------------------------------------------------------------------------
 
@@ -450,6 +522,11 @@ class ConversationStore:
 
     # --- export -------------------------------------------------------------------------------
 
+    def export_markdown_to(self, conversation_id: int, path: Path) -> Path:
+        """Write the conversation as Markdown to ``path`` (see ``write_export``); return it."""
+        write_export(self.export_markdown(conversation_id), Path(path))
+        return Path(path)
+
     def export_markdown(self, conversation_id: int) -> str:
         """The conversation as Markdown, each answer followed by its numbered sources."""
         conversation = self.get(conversation_id)
@@ -475,6 +552,26 @@ class ConversationStore:
                 lines += [format_citation_line(c) for c in message.citations]
                 lines.append("")
         return "\n".join(lines).rstrip() + "\n"
+
+
+def write_export(text: str, path: Path) -> None:
+    """Write an export to ``path`` (via a temporary file beside it: never half a file).
+
+    Raises ``ExportNotPermitted`` when the folder or file may not be written, ``ExportFailed``
+    (with the system's reason) for anything else (a full disk, a missing folder).
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        reason = exc.strerror or str(exc)
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise ExportNotPermitted(f"cannot write {path}: {reason}", path=str(path)) from exc
+        raise ExportFailed(f"cannot write {path}: {reason}", path=str(path)) from exc
 
 
 def citation_snippet(text: str, max_chars: int = 160) -> str:

@@ -37,7 +37,9 @@ The GUI maps codes to translated text (``ui/messages.py``) and the CLI prints ``
     │   ├── PullFailed                 pull_failed
     │   └── BadResponse                bad_response         (the server said something unexpected)
     ├── ConversationError              conversation_error
-    │   └── ConversationNotFound       conversation_not_found
+    │   ├── ConversationNotFound       conversation_not_found
+    │   └── ExportFailed               export_failed        (the file could not be written)
+    │       └── ExportNotPermitted     export_not_permitted (no right to write there, read-only)
     └── SettingsError                  invalid_settings
 """
 
@@ -288,6 +290,18 @@ class ConversationNotFound(ConversationError):
     """No conversation has that id."""
 
     code = "conversation_not_found"
+
+
+class ExportFailed(ConversationError):
+    """The conversation could not be written to the chosen file."""
+
+    code = "export_failed"
+
+
+class ExportNotPermitted(ExportFailed):
+    """Writing the export there is not allowed (permissions, a read-only disk)."""
+
+    code = "export_not_permitted"
 
 
 class SettingsError(QwenDeskError):

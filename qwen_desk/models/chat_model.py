@@ -13,12 +13,12 @@ import dataclasses
 import enum
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QByteArray, Qt
 
 from qwen_desk.core.types import Citation, MessageRecord, MessageState
 from qwen_desk.models import pyside_none_fix  # noqa: F401  (first: see its docstring)
-
-_Index = QModelIndex | QPersistentModelIndex
+from qwen_desk.models.keyed_list_model import Index as _Index
+from qwen_desk.models.keyed_list_model import KeyedListModel
 
 
 class ChatRole(enum.IntEnum):
@@ -46,23 +46,22 @@ def is_not_in_documents(record: MessageRecord) -> bool:
     return record.stats.get("done_reason") == NOT_IN_DOCUMENTS
 
 
-class ChatModel(QAbstractListModel):
-    """The messages of one conversation, oldest first."""
+class ChatModel(KeyedListModel[MessageRecord]):
+    """The messages of one conversation, oldest first, keyed by message id."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._records: list[MessageRecord] = []
         self._next_temp_id = -1
+
+    def _key(self, row: MessageRecord) -> int:
+        return row.id
 
     # --- Qt interface ---------------------------------------------------------------------
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._records)
-
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._records):
+        record = self._row_at(index)
+        if record is None:
             return None
-        record = self._records[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, ChatRole.TEXT):
             return record.text
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -87,43 +86,16 @@ class ChatModel(QAbstractListModel):
         names[int(Qt.ItemDataRole.DisplayRole)] = QByteArray(b"display")
         return names
 
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
     # --- adapter API ----------------------------------------------------------------------
-
-    def records(self) -> list[MessageRecord]:
-        """A shallow copy of the rows."""
-        return list(self._records)
-
-    def record(self, row: int) -> MessageRecord:
-        return self._records[row]
-
-    def row_of(self, message_id: int) -> int:
-        """Row of the message with this id, or -1."""
-        for row, record in enumerate(self._records):
-            if record.id == message_id:
-                return row
-        return -1
 
     def set_messages(self, records: list[MessageRecord]) -> None:
         """Replace every row (opening a conversation)."""
-        self.beginResetModel()
-        self._records = list(records)
-        self.endResetModel()
-
-    def clear(self) -> None:
-        self.set_messages([])
+        self.set_records(records)
 
     def append(self, record: MessageRecord) -> int:
         """Add a row at the end and return it."""
-        row = len(self._records)
-        self.beginInsertRows(QModelIndex(), row, row)
-        self._records.append(record)
-        self.endInsertRows()
-        return row
+        self.append_records([record])
+        return self.rowCount() - 1
 
     def new_temp_id(self) -> int:
         """A negative id for a row the store has not saved yet (unique in this model)."""
@@ -144,40 +116,30 @@ class ChatModel(QAbstractListModel):
 
     def remove_rows_from(self, row: int) -> None:
         """Drop ``row`` and every row after it (edit-and-resend, regenerate)."""
-        if not 0 <= row < len(self._records):
-            return
-        self.beginRemoveRows(QModelIndex(), row, len(self._records) - 1)
-        del self._records[row:]
-        self.endRemoveRows()
+        self.remove_rows(range(row, self.rowCount()))
 
     def append_text(self, row: int, delta: str) -> None:
         """Append streamed text to a row: one ``dataChanged`` (TEXT role) per call."""
-        if not delta or not 0 <= row < len(self._records):
+        if not delta or not 0 <= row < self.rowCount():
             return
-        record = self._records[row]
-        record.text += delta
-        self._changed(row, [Qt.ItemDataRole.DisplayRole, ChatRole.TEXT])
+        self.record(row).text += delta
+        self.changed(row, [Qt.ItemDataRole.DisplayRole, ChatRole.TEXT])
 
     def update_record(self, row: int, **changes: Any) -> MessageRecord:
         """Replace fields of a row's record (``dataclasses.replace``) and signal every role."""
-        record = dataclasses.replace(self._records[row], **changes)
-        self._records[row] = record
-        self._changed(row, [])
+        record = dataclasses.replace(self.record(row), **changes)
+        self.replace_record(row, record)
         return record
 
     def citation(self, row: int, n: int) -> Citation | None:
         """Citation ``[n]`` of the answer at ``row``."""
-        if not 0 <= row < len(self._records):
+        if not 0 <= row < self.rowCount():
             return None
-        return next((c for c in self._records[row].citations if c.n == n), None)
+        return next((c for c in self.record(row).citations if c.n == n), None)
 
     def last_row(self, role: str) -> int:
         """Row of the last message with this role, or -1."""
-        for row in range(len(self._records) - 1, -1, -1):
-            if self._records[row].role == role:
+        for row in range(self.rowCount() - 1, -1, -1):
+            if self.record(row).role == role:
                 return row
         return -1
-
-    def _changed(self, row: int, roles: list[int]) -> None:
-        index = self.index(row, 0)
-        self.dataChanged.emit(index, index, [int(r) for r in roles])

@@ -9,18 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractListModel,
-    QCoreApplication,
-    QModelIndex,
-    QPersistentModelIndex,
-    Qt,
-)
+from PySide6.QtCore import QCoreApplication, Qt
 
 from qwen_desk.core.types import CollectionInfo
 from qwen_desk.models import pyside_none_fix  # noqa: F401  (first: see its docstring)
+from qwen_desk.models.keyed_list_model import Index, KeyedListModel
 
-Index = QModelIndex | QPersistentModelIndex
 DEFAULT_COLLECTION = "default"  # core.knowledge.DEFAULT_COLLECTION, shown in the UI language
 
 
@@ -31,42 +25,30 @@ def display_name(name: str) -> str:
     return name
 
 
-class CollectionModel(QAbstractListModel):
-    """Collections by name."""
+class CollectionModel(KeyedListModel[CollectionInfo]):
+    """Collections by name (keyed by name)."""
 
     NameRole = Qt.ItemDataRole.UserRole + 1
     CountRole = Qt.ItemDataRole.UserRole + 2
     InfoRole = Qt.ItemDataRole.UserRole + 3
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._infos: list[CollectionInfo] = []
+    def _key(self, row: CollectionInfo) -> str:
+        return row.name
 
     def set_collections(self, infos: list[CollectionInfo]) -> None:
-        self.beginResetModel()
-        self._infos = sorted(infos, key=lambda c: c.name.casefold())
-        self.endResetModel()
+        self.set_records(sorted(infos, key=lambda c: c.name.casefold()))
 
     def names(self) -> list[str]:
-        return [c.name for c in self._infos]
-
-    def row_of(self, name: str) -> int:
-        for row, info in enumerate(self._infos):
-            if info.name == name:
-                return row
-        return -1
+        return [c.name for c in self.records()]
 
     def info(self, name: str) -> CollectionInfo | None:
         row = self.row_of(name)
-        return self._infos[row] if row >= 0 else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._infos)
+        return self.record(row) if row >= 0 else None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._infos):
+        info = self._row_at(index)
+        if info is None:
             return None
-        info = self._infos[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return display_name(info.name)
         if role == self.NameRole:
@@ -76,8 +58,3 @@ class CollectionModel(QAbstractListModel):
         if role == self.InfoRole:
             return info
         return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable

@@ -12,12 +12,12 @@ import enum
 from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QByteArray, Qt
 
 from qwen_desk.core.types import ConversationRecord
 from qwen_desk.models import pyside_none_fix  # noqa: F401  (first: see its docstring)
-
-_Index = QModelIndex | QPersistentModelIndex
+from qwen_desk.models.keyed_list_model import Index as _Index
+from qwen_desk.models.keyed_list_model import KeyedListModel
 
 
 class ConversationRole(enum.IntEnum):
@@ -28,26 +28,32 @@ class ConversationRole(enum.IntEnum):
     N_MESSAGES = Qt.ItemDataRole.UserRole + 5
 
 
-class ConversationListModel(QAbstractListModel):
-    """Conversations, filtered by ``set_filter``; the display text is the title."""
+class ConversationListModel(KeyedListModel[ConversationRecord]):
+    """Conversations, filtered by ``set_filter``; the display text is the title.
+
+    The shown rows are the base model's (keyed by id); every conversation, shown or not, is in
+    ``_all`` with its rank in the list (new ones get ranks above the top), so an update finds
+    its conversation in O(1) and only a filter change walks them all.
+    """
 
     def __init__(self, parent: Any = None, untitled: str = "New conversation") -> None:
         super().__init__(parent)
-        self._all: list[ConversationRecord] = []
-        self._shown: list[ConversationRecord] = []
+        self._all: dict[int, ConversationRecord] = {}
+        self._rank: dict[int, int] = {}
+        self._top_rank = 0
         self._filter = ""
         self._matched_ids: set[int] | None = None
         self.untitled = untitled
 
+    def _key(self, row: ConversationRecord) -> int:
+        return row.id
+
     # --- Qt interface ---------------------------------------------------------------------
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._shown)
-
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._shown):
+        record = self._row_at(index)
+        if record is None:
             return None
-        record = self._shown[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return record.title or self.untitled
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -69,27 +75,20 @@ class ConversationListModel(QAbstractListModel):
         names[int(Qt.ItemDataRole.DisplayRole)] = QByteArray(b"display")
         return names
 
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
     # --- adapter API ----------------------------------------------------------------------
 
     def set_conversations(self, records: Iterable[ConversationRecord]) -> None:
         """Replace the whole list (most recent first, as the store returns it)."""
-        self.beginResetModel()
-        self._all = list(records)
-        self._shown = self._apply_filter()
-        self.endResetModel()
+        self._all = {r.id: r for r in records}
+        self._rank = {cid: i for i, cid in enumerate(self._all)}
+        self._top_rank = 0
+        self.set_records(self._apply_filter())
 
     def set_filter(self, text: str, matched_ids: Iterable[int] | None = None) -> None:
         """Show titles containing ``text`` plus conversations whose ids are in ``matched_ids``."""
-        self.beginResetModel()
         self._filter = text.strip().casefold()
         self._matched_ids = set(matched_ids) if matched_ids is not None else None
-        self._shown = self._apply_filter()
-        self.endResetModel()
+        self.set_records(self._apply_filter())
 
     @property
     def filter_text(self) -> str:
@@ -97,40 +96,25 @@ class ConversationListModel(QAbstractListModel):
 
     def upsert(self, record: ConversationRecord) -> None:
         """Insert a new conversation at the top, or update it in place (title, counts)."""
-        for i, existing in enumerate(self._all):
-            if existing.id == record.id:
-                self._all[i] = record
-                row = self.row_of(record.id)
-                if row >= 0:
-                    self._shown[row] = record
-                    index = self.index(row, 0)
-                    self.dataChanged.emit(index, index, [])
-                return
-        self._all.insert(0, record)
+        known = record.id in self._all
+        self._all[record.id] = record
+        if known:
+            row = self.row_of(record.id)
+            if row >= 0:
+                self.replace_record(row, record)
+            return
+        self._top_rank -= 1
+        self._rank[record.id] = self._top_rank
         if self._accepts(record):
-            self.beginInsertRows(QModelIndex(), 0, 0)
-            self._shown.insert(0, record)
-            self.endInsertRows()
+            self.prepend_records([record])
 
     def remove(self, conversation_id: int) -> None:
-        self._all = [r for r in self._all if r.id != conversation_id]
-        row = self.row_of(conversation_id)
-        if row >= 0:
-            self.beginRemoveRows(QModelIndex(), row, row)
-            del self._shown[row]
-            self.endRemoveRows()
-
-    def row_of(self, conversation_id: int) -> int:
-        for row, record in enumerate(self._shown):
-            if record.id == conversation_id:
-                return row
-        return -1
-
-    def record(self, row: int) -> ConversationRecord:
-        return self._shown[row]
+        self._all.pop(conversation_id, None)
+        self._rank.pop(conversation_id, None)
+        self.remove_key(conversation_id)
 
     def all_records(self) -> list[ConversationRecord]:
-        return list(self._all)
+        return sorted(self._all.values(), key=lambda r: self._rank[r.id])
 
     def _accepts(self, record: ConversationRecord) -> bool:
         if not self._filter:
@@ -140,4 +124,4 @@ class ConversationListModel(QAbstractListModel):
         return self._matched_ids is not None and record.id in self._matched_ids
 
     def _apply_filter(self) -> list[ConversationRecord]:
-        return [r for r in self._all if self._accepts(r)]
+        return [r for r in self.all_records() if self._accepts(r)]

@@ -10,11 +10,11 @@ model holds plain data; the delegate (``ui/document_delegate.py``) turns it into
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 
 from qwen_desk.core.naming import DocumentName, document_name
 from qwen_desk.core.types import (
@@ -25,8 +25,7 @@ from qwen_desk.core.types import (
     IngestState,
 )
 from qwen_desk.models import pyside_none_fix  # noqa: F401  (first: see its docstring)
-
-Index = QModelIndex | QPersistentModelIndex
+from qwen_desk.models.keyed_list_model import Index, KeyedListModel
 
 # States in which a file is still being worked on (shown with progress, cancellable).
 ACTIVE_STATES = frozenset({IngestState.QUEUED, IngestState.PARSING, IngestState.EMBEDDING})
@@ -119,8 +118,14 @@ class DocumentItem:
             self.error = event.error
 
 
-class DocumentModel(QAbstractListModel):
-    """The documents of the current collection, newest activity first for new files."""
+class DocumentModel(KeyedListModel[DocumentItem]):
+    """The documents of the current collection, newest activity first for new files.
+
+    Rows are keyed by path (O(1) lookup); a burst of ingestion events is applied with
+    ``apply_events``: rows that changed signal once each, new files go on top in one insertion
+    (the last queued on top, as one event at a time would put them) and cancelled rows leave in
+    one removal per run, so a folder of N files costs O(N) on the GUI thread, not O(N²).
+    """
 
     ItemRole = Qt.ItemDataRole.UserRole + 1
     StateRole = Qt.ItemDataRole.UserRole + 2
@@ -131,8 +136,10 @@ class DocumentModel(QAbstractListModel):
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._items: list[DocumentItem] = []
         self._collection = ""
+
+    def _key(self, row: DocumentItem) -> str:
+        return row.path
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -142,24 +149,18 @@ class DocumentModel(QAbstractListModel):
 
     def items(self) -> list[DocumentItem]:
         """A copy of the rows, in display order."""
-        return list(self._items)
+        return self.records()
 
     def item(self, row: int) -> DocumentItem:
-        return self._items[row]
+        return self.record(row)
 
     def row_of_path(self, path: str) -> int:
-        for row, item in enumerate(self._items):
-            if item.path == path:
-                return row
-        return -1
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._items)
+        return self.row_of(path)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._items):
+        item = self._row_at(index)
+        if item is None:
             return None
-        item = self._items[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return item.name.name
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -192,66 +193,62 @@ class DocumentModel(QAbstractListModel):
         )
         return names
 
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
     # --- writing -------------------------------------------------------------------------------
 
     def set_documents(self, collection: str, records: list[DocumentRecord]) -> None:
         """Show ``records`` of ``collection``; files still being indexed there keep their row."""
         keep = (
-            [i for i in self._items if i.active and i.collection == collection]
+            [i for i in self.records() if i.active and i.collection == collection]
             if collection == self._collection
             else []
         )
         kept_paths = {i.path for i in keep}
         rows = [DocumentItem.from_record(r) for r in records if r.path not in kept_paths]
         rows.sort(key=lambda i: i.name.name.casefold())
-        self.beginResetModel()
         self._collection = collection
-        self._items = keep + rows
-        self.endResetModel()
+        self.set_records(keep + rows)
 
     def apply_event(self, event: IngestEvent) -> None:
         """Update (or add) the row of ``event.path``; events of other collections are ignored."""
-        if event.collection != self._collection:
-            return
-        row = self.row_of_path(event.path)
-        if row < 0:
-            if event.state is IngestState.CANCELLED:
-                return  # a file cancelled before it ever showed up
-            self.beginInsertRows(QModelIndex(), 0, 0)
-            self._items.insert(0, DocumentItem.from_event(event))
-            self.endInsertRows()
-            return
-        self._items[row].update(event)
-        if self._items[row].state is IngestState.CANCELLED:
-            self.remove_row(row)
-            return
-        index = self.index(row, 0)
-        self.dataChanged.emit(index, index)
+        self.apply_events([event])
+
+    def apply_events(self, events: list[IngestEvent]) -> None:
+        """Apply a burst of events in order, with one model change per row (see the class)."""
+        new: dict[str, DocumentItem] = {}  # files first seen in this burst, in order
+        changed: set[str] = set()
+        for event in events:
+            if event.collection != self._collection:
+                continue
+            item = new.get(event.path)
+            if item is None:
+                row = self.row_of(event.path)
+                if row >= 0:
+                    item = self.record(row)
+                    changed.add(event.path)
+            if item is not None:
+                item.update(event)
+            elif event.state is not IngestState.CANCELLED:  # else: cancelled before shown
+                new[event.path] = DocumentItem.from_event(event)
+        cancelled = []
+        for path in changed:
+            row = self.row_of(path)
+            if self.record(row).state is IngestState.CANCELLED:
+                cancelled.append(row)
+            else:
+                self.changed(row)
+        self.remove_rows(cancelled)
+        shown = [i for i in new.values() if i.state is not IngestState.CANCELLED]
+        self.prepend_records(reversed(shown))  # the newest on top
 
     def remove_row(self, row: int) -> None:
-        if 0 <= row < len(self._items):
-            self.beginRemoveRows(QModelIndex(), row, row)
-            del self._items[row]
-            self.endRemoveRows()
+        self.remove_rows([row])
 
     def remove_path(self, path: str) -> None:
-        self.remove_row(self.row_of_path(path))
-
-    def clear(self) -> None:
-        self.beginResetModel()
-        self._items = []
-        self.endResetModel()
+        self.remove_key(path)
 
     def replace_item(self, row: int, **changes: Any) -> None:
         """Change fields of one row (e.g. mark it queued again before a re-index)."""
-        self._items[row] = dataclasses.replace(self._items[row], **changes)
-        index = self.index(row, 0)
-        self.dataChanged.emit(index, index)
+        self.replace_record(row, dataclasses.replace(self.record(row), **changes))
 
 
 def _status(record: DocumentRecord) -> str:
@@ -260,4 +257,4 @@ def _status(record: DocumentRecord) -> str:
 
 
 def _kind(path: str) -> str:
-    return Path(path).suffix.lstrip(".").lower()
+    return os.path.splitext(path)[1].lstrip(".").lower()

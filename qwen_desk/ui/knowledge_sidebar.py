@@ -43,6 +43,7 @@ from qwen_desk.models.document_model import DocumentItem, DocumentModel
 from qwen_desk.ui.document_delegate import DocumentDelegate, status_text
 from qwen_desk.ui.empty_state import EmptyState
 from qwen_desk.ui.messages import error_text
+from qwen_desk.ui.uniform_list_view import UniformListView
 
 FILE_FILTER_EXTS = "*.pdf *.docx *.md *.markdown *.txt *.text"
 
@@ -95,7 +96,7 @@ class KnowledgeSidebar(QWidget):
         header.addWidget(self.section_title, 1)
         header.addWidget(self.collection_menu_button)
 
-        self.list_view = QListView(self)
+        self.list_view = UniformListView(self)  # O(1) per progress event (see its module)
         self.list_view.setModel(self.controller.document_model)
         self.list_view.setItemDelegate(DocumentDelegate(self.list_view))
         self.list_view.setUniformItemSizes(True)

@@ -82,6 +82,13 @@ def _messages() -> dict[str, str]:
             "Messages", "The conversation could not be saved or loaded."
         ),
         "conversation_not_found": translate("Messages", "The conversation was not found."),
+        "export_failed": translate(
+            "Messages", "The conversation could not be written to that file."
+        ),
+        "export_not_permitted": translate(
+            "Messages",
+            "The conversation could not be exported: you are not allowed to write in that folder.",
+        ),
         "invalid_settings": translate("Messages", "A setting has an invalid value."),
     }
 
