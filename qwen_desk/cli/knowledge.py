@@ -35,7 +35,7 @@ from typing import Any
 from qwen_desk.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from qwen_desk.core.errors import DocumentNotFound, QwenDeskError
 from qwen_desk.core.knowledge import DEFAULT_COLLECTION, KnowledgeBase
-from qwen_desk.core.types import DocumentRecord, Hit, IngestEvent, IngestState
+from qwen_desk.core.types import DocumentRecord, Hit, IngestEvent, IngestState, is_paginated
 
 _STATUS = {
     IngestState.READY: "indexed",
@@ -222,13 +222,18 @@ def _print_progress(event: IngestEvent) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def _size_text(path: str, pages: int, chunks: int) -> str:
+    """``12 pages, 40 chunks`` for a PDF; ``40 chunks`` for documents that reflow."""
+    return f"{pages} pages, {chunks} chunks" if is_paginated(path) else f"{chunks} chunks"
+
+
 def _print_summary(files: list[IngestEvent], seconds: float) -> None:
     for event in files:
         status = _STATUS[event.state]
         extra = (
             f"{event.error.code}: {event.error.message}"
             if event.error
-            else f"{event.pages} pages, {event.chunks} chunks"
+            else _size_text(event.path, event.pages, event.chunks)
         )
         print(f"{status:9} {event.path} ({extra})")
     counts = {s: sum(_STATUS[e.state] == s for e in files) for s in ("indexed", "unchanged")}
@@ -270,7 +275,8 @@ def _print_hits(hits: list[Hit]) -> None:
     for n, hit in enumerate(hits, 1):
         snippet = " ".join(hit.text.split())
         snippet = snippet[:240] + ("…" if len(snippet) > 240 else "")
-        print(f"{n:2}. {hit.title} — page {hit.page} (score {hit.score:.4f})")
+        where = f" — page {hit.page}" if hit.page > 0 and is_paginated(hit.path) else ""
+        print(f"{n:2}. {hit.title}{where} (score {hit.score:.4f})")
         print(f"    {hit.path}")
         print(f"    {snippet}")
 
@@ -314,7 +320,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print("no documents")
     for r in records:
         status = getattr(r.status, "value", r.status)
-        what = f"{r.pages} pages, {r.n_chunks} chunks" if status == "ready" else r.error_code
+        what = _size_text(r.path, r.pages, r.n_chunks) if status == "ready" else r.error_code
         print(f"{r.doc_id[:12]}  {r.collection:12}  {status:6}  {r.path} ({what})")
     return EXIT_OK
 

@@ -112,6 +112,17 @@ class DocumentStatus(str, enum.Enum):
     FAILED = "failed"
 
 
+PAGINATED_KINDS = frozenset({"pdf"})
+"""Document kinds whose pages are fixed, so a page count means something (PDF). Word, Markdown
+and text reflow: their "pages" are an artefact of the reader and are never shown."""
+
+
+def is_paginated(kind_or_path: str) -> bool:
+    """Whether to show a page count for a document of this kind (``"pdf"``) or file name."""
+    kind = kind_or_path.rsplit(".", 1)[-1] if "." in kind_or_path else kind_or_path
+    return kind.lower() in PAGINATED_KINDS
+
+
 @dataclass
 class DocumentRecord:
     """One row of the ``documents`` table (only complete documents are visible)."""

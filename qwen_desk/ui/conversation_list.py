@@ -7,6 +7,7 @@ list opens the clicked conversation, and a context menu renames, exports (Markdo
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from qwen_desk.core.export_name import export_file_name
 from qwen_desk.models.conversation_model import ConversationRole
 
 SEARCH_DELAY_MS = 200
@@ -154,11 +156,13 @@ class ConversationList(QWidget):
         return box
 
     def export(self, conversation_id: int) -> None:
-        name = (self._title(conversation_id) or "conversation").replace("/", "-")[:60]
+        name = export_file_name(
+            self._title(conversation_id), date.today(), fallback=self.tr("Conversation")
+        )
         path, _ = QFileDialog.getSaveFileName(
             self,
             self.tr("Export conversation"),
-            str(Path.home() / f"{name}.md"),
+            str(Path.home() / name),
             self.tr("Markdown (*.md)"),
         )
         if path:

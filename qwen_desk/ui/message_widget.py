@@ -309,7 +309,13 @@ class MessageWidget(QFrame):
         info_bg, info_fg = ("#1f2d44", "#9cc2ff") if dark else ("#eaf1ff", "#1d4fb8")
         self.notice.setStyleSheet(f"background: {info_bg}; color: {info_fg}; padding: 4px 8px;")
         bad = "#ff8a80" if dark else "#b3261e"
-        self.status.setStyleSheet(f"color: {bad};")
+        # the user's own Stop is not an error: secondary text; a failure or interruption is red
+        self.status.setStyleSheet(f"color: {muted if self._stopped_by_user() else bad};")
+
+    def _stopped_by_user(self) -> bool:
+        record = self._record
+        plain_stop = (record.error_code or "") in ("", "cancelled")
+        return record.state is MessageState.STOPPED and plain_stop
 
     # --- actions --------------------------------------------------------------------------
 
