@@ -7,7 +7,9 @@ Contract (scripts rely on it):
   "failed", "doc_id", "pages", "chunks", "error": {"code", "message"} | null}``. Unsupported
   files found inside a folder are left out (they are not the user's files to index); an
   unsupported file named explicitly is ``failed`` with ``unsupported_type``. Without ``--json``,
-  progress lines go to stderr and one line per file plus a summary to stdout. Exit 0 when every
+  progress goes to stderr (on a terminal one line rewritten in place, "[2/5] embedding 12/40
+  passages · name"; else a line per step) and one line per file plus a summary to stdout. No
+  library's progress bar or log ever reaches stderr (the embedder loads quietly). Exit 0 when every
   file was indexed or unchanged, 1 when any failed (or was cancelled with Ctrl-C), 2 on usage
   errors.
 - ``search QUERY [--collection NAME] [-k N] [--mode hybrid|vector|fts] [--json]``: a JSON list
@@ -25,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import threading
 import time
@@ -33,6 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 from qwen_desk.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from qwen_desk.cli.progress import ProgressLine
 from qwen_desk.core.errors import DocumentNotFound, QwenDeskError
 from qwen_desk.core.knowledge import DEFAULT_COLLECTION, KnowledgeBase
 from qwen_desk.core.types import DocumentRecord, Hit, IngestEvent, IngestState, is_paginated
@@ -108,8 +110,7 @@ def _json_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def _knowledge_base() -> KnowledgeBase:
-    # Progress bars of the model loader would garble the CLI's stderr.
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    # The embedder loads quietly by itself (core/embedding.py): no library progress bars here.
     return KnowledgeBase()
 
 
@@ -173,13 +174,19 @@ def _run_jobs(kb: KnowledgeBase, args: argparse.Namespace, submit: Callable[[], 
     """
     finished: dict[int, IngestEvent] = {}
     done = threading.Condition()
+    line = ProgressLine(sys.stderr) if not args.json and sys.stderr.isatty() else None
 
     def on_event(event: IngestEvent) -> None:  # on the worker thread
-        if not args.json:
-            if event.state is IngestState.SKIPPED:
-                print(f"skipped (unsupported): {event.path}", file=sys.stderr, flush=True)
-            else:
-                _print_progress(event)
+        if args.json:
+            pass  # no progress: the JSON lines are the output
+        elif event.state is IngestState.SKIPPED:
+            if line is not None:
+                line.close()
+            print(f"skipped (unsupported): {event.path}", file=sys.stderr, flush=True)
+        elif line is not None:
+            line.update(event)
+        else:
+            _print_progress(event)
         if event.finished:
             with done:
                 finished[event.job_id] = event
@@ -188,6 +195,8 @@ def _run_jobs(kb: KnowledgeBase, args: argparse.Namespace, submit: Callable[[], 
     kb.ingest.subscribe(on_event)
     started = time.monotonic()
     wanted = submit()
+    if line is not None:
+        line.set_files(len(wanted))
     kb.ingest.start()
     reported: list[IngestEvent] = []
     try:
@@ -202,10 +211,14 @@ def _run_jobs(kb: KnowledgeBase, args: argparse.Namespace, submit: Callable[[], 
             if args.json:
                 _print_json(file_result(event))
     except KeyboardInterrupt:
+        if line is not None:
+            line.close()
         kb.ingest.cancel_all()
         kb.ingest.wait_idle(30)
         print("interrupted: cancelled", file=sys.stderr)
         return EXIT_FAILED
+    if line is not None:
+        line.close()
     if not args.json:
         _print_summary(reported, time.monotonic() - started)
     return EXIT_FAILED if any(_STATUS[e.state] == "failed" for e in reported) else EXIT_OK
