@@ -18,6 +18,7 @@ from qwen_desk.controllers.ollama_controller import (
 )
 from qwen_desk.ui.model_bar import ModelBar
 from qwen_desk.ui.ollama_panel import OllamaPanel
+from qwen_desk.ui.pull_dialog import format_bytes
 from tests.support.chat_side import open_services
 from tests.support.ollama_standin import OllamaStandIn, free_port
 from tests.support.qt_async import async_loop  # noqa: F401  (fixture)
@@ -96,6 +97,14 @@ def test_model_missing_offers_a_pull_with_progress(qtbot) -> None:
         assert dialog.bar.value() == 1000
         assert any(" of " in d and "/s" in d for d in details), details[-3:]
         assert any("left" in d for d in details)
+        # the whole model's bytes, also while its last, small layers are pulled
+        whole = format_bytes(sum(server.registry["qwen2.5:7b"]))
+        assert dialog.detail.text().startswith("100%") and dialog.detail.text().endswith(whole)
+        assert all(" of 4.7 GB" in d for d in details if d), details[-3:]
+        # done: the heading says so and only Done is left
+        assert "is installed" in dialog.title.text() and "not installed" not in dialog.title.text()
+        assert not dialog.download_button.isVisible() and not dialog.cancel_button.isVisible()
+        assert dialog.close_button.isVisible() and dialog.close_button.text() == "Done"
         qtbot.waitUntil(lambda: ollama.state == CONNECTED, timeout=10_000)
         assert "qwen2.5:7b" in server.models
 

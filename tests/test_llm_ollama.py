@@ -19,6 +19,7 @@ from qwen_desk.core.errors import (
     ModelNotFound,
     OutOfMemory,
     PullFailed,
+    QwenDeskError,
     StreamInterrupted,
 )
 from qwen_desk.core.llm import GenerationOptions, effective_num_ctx, make_backend
@@ -390,6 +391,37 @@ def test_pull_reports_progress_speed_and_eta() -> None:
         assert "tiny:1b" in [
             m.name for m in run(with_backend(server.url, lambda b: b.list_models()))
         ]
+
+
+def test_pull_progress_counts_the_whole_model_over_its_layers() -> None:
+    """The stand-in pulls qwen2.5:7b as the registry serves it (a 4.7 GB model layer, then the
+    small template, licence and parameter layers); progress is over all of them, resumed or not."""
+    with OllamaStandIn(models=[], pull_bytes_per_s=2e9) as server:
+        layers = server.registry["qwen2.5:7b"]
+        assert len(layers) >= 3 and max(layers) > 1e9 and min(layers) < 10_000  # realistic
+        server.interrupt_next_pull(after_bytes=1_500_000_000)  # the link drops at 1.5 GB
+        with pytest.raises(QwenDeskError):
+            run(with_backend(server.url, lambda b: pull_all(b, "qwen2.5:7b")))
+        partial = sum(server.downloaded.values())
+        assert 1e9 < partial < layers[0]
+
+        progress = run(with_backend(server.url, lambda b: pull_all(b, "qwen2.5:7b")))
+        pulled = [p for p in progress if p.digest]
+        assert len({p.digest for p in pulled}) == len(layers)  # several layers were sent
+        first = pulled[0]
+        # resumed: the bytes already on disk count as done, without a burst of speed
+        assert first.model_completed == first.completed == partial
+        assert first.fraction == pytest.approx(partial / layers[0])
+        assert first.bytes_per_s is None
+        done = [p.model_completed for p in pulled]
+        assert done == sorted(done)
+        small = [p for p in pulled if p.total < 10_000]
+        assert small and all(p.model_completed > layers[0] for p in small)  # not "1.1 kB / 1.5 kB"
+        assert progress[-1].status == "success"
+        assert progress[-1].model_completed == progress[-1].model_total == sum(layers)
+        assert progress[-1].fraction == 1.0
+        speeds = [p.bytes_per_s for p in pulled if p.bytes_per_s]
+        assert speeds and all(s < 20e9 for s in speeds)  # measured, not the 1.5 GB jump
 
 
 def test_rate_meter_uses_a_sliding_window() -> None:

@@ -254,15 +254,17 @@ def cmd_models(args: argparse.Namespace) -> int:
 def progress_line(p: PullProgress, width: int = 30) -> str:
     """``pulling 1a2b3c…  [#####-----]  45%  1.2 GB / 4.4 GB  35.0 MB/s  ETA 01:32``."""
     status = p.status if len(p.status) <= 24 else p.status[:23] + "…"
-    if not p.total:
+    # the whole model's bytes (all layers seen), not the layer being pulled
+    done, total = (p.model_completed, p.model_total) if p.model_total else (p.completed, p.total)
+    if not total:
         return status
-    fraction = min(max(p.completed / p.total, 0.0), 1.0)
+    fraction = min(max(done / total, 0.0), 1.0)
     filled = round(fraction * width)
     bar = "#" * filled + "-" * (width - filled)
     speed = f"{human_bytes(p.bytes_per_s)}/s" if p.bytes_per_s else "--"
     return (
-        f"{status:24} [{bar}] {fraction * 100:5.1f}%  {human_bytes(p.completed)} / "
-        f"{human_bytes(p.total)}  {speed}  ETA {human_duration(p.eta_s)}"
+        f"{status:24} [{bar}] {fraction * 100:5.1f}%  {human_bytes(done)} / "
+        f"{human_bytes(total)}  {speed}  ETA {human_duration(p.eta_s)}"
     )
 
 

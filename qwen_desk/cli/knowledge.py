@@ -7,7 +7,9 @@ Contract (scripts rely on it):
   "failed", "doc_id", "pages", "chunks", "error": {"code", "message"} | null}``. Unsupported
   files found inside a folder are left out (they are not the user's files to index); an
   unsupported file named explicitly is ``failed`` with ``unsupported_type``. Without ``--json``,
-  progress lines go to stderr and one line per file plus a summary to stdout. Exit 0 when every
+  progress goes to stderr (on a terminal one line rewritten in place, "[2/5] embedding 12/40
+  passages · name"; else a line per step) and one line per file plus a summary to stdout. No
+  library's progress bar or log ever reaches stderr (the embedder loads quietly). Exit 0 when every
   file was indexed or unchanged, 1 when any failed (or was cancelled with Ctrl-C), 2 on usage
   errors.
 - ``search QUERY [--collection NAME] [-k N] [--mode hybrid|vector|fts] [--json]``: a JSON list
@@ -25,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import threading
 import time
@@ -34,10 +35,11 @@ from typing import Any
 
 from qwen_desk.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from qwen_desk.cli._common import load_settings
+from qwen_desk.cli.progress import ProgressLine
 from qwen_desk.core.errors import DocumentNotFound, QwenDeskError
 from qwen_desk.core.knowledge import DEFAULT_COLLECTION, KnowledgeBase
 from qwen_desk.core.naming import document_name
-from qwen_desk.core.types import DocumentRecord, Hit, IngestEvent, IngestState
+from qwen_desk.core.types import DocumentRecord, Hit, IngestEvent, IngestState, is_paginated
 
 _STATUS = {
     IngestState.READY: "indexed",
@@ -110,8 +112,7 @@ def _json_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def _knowledge_base() -> KnowledgeBase:
-    # Progress bars of the model loader would garble the CLI's stderr.
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    # The embedder loads quietly by itself (core/embedding.py): no library progress bars here.
     return KnowledgeBase(load_settings())  # says on stderr when the settings file was repaired
 
 
@@ -175,13 +176,19 @@ def _run_jobs(kb: KnowledgeBase, args: argparse.Namespace, submit: Callable[[], 
     """
     finished: dict[int, IngestEvent] = {}
     done = threading.Condition()
+    line = ProgressLine(sys.stderr) if not args.json and sys.stderr.isatty() else None
 
     def on_event(event: IngestEvent) -> None:  # on the worker thread
-        if not args.json:
-            if event.state is IngestState.SKIPPED:
-                print(f"skipped (unsupported): {event.path}", file=sys.stderr, flush=True)
-            else:
-                _print_progress(event)
+        if args.json:
+            pass  # no progress: the JSON lines are the output
+        elif event.state is IngestState.SKIPPED:
+            if line is not None:
+                line.close()
+            print(f"skipped (unsupported): {event.path}", file=sys.stderr, flush=True)
+        elif line is not None:
+            line.update(event)
+        else:
+            _print_progress(event)
         if event.finished:
             with done:
                 finished[event.job_id] = event
@@ -190,6 +197,8 @@ def _run_jobs(kb: KnowledgeBase, args: argparse.Namespace, submit: Callable[[], 
     kb.ingest.subscribe(on_event)
     started = time.monotonic()
     wanted = submit()
+    if line is not None:
+        line.set_files(len(wanted))
     kb.ingest.start()
     reported: list[IngestEvent] = []
     try:
@@ -204,10 +213,14 @@ def _run_jobs(kb: KnowledgeBase, args: argparse.Namespace, submit: Callable[[], 
             if args.json:
                 _print_json(file_result(event))
     except KeyboardInterrupt:
+        if line is not None:
+            line.close()
         kb.ingest.cancel_all()
         kb.ingest.wait_idle(30)
         print("interrupted: cancelled", file=sys.stderr)
         return EXIT_FAILED
+    if line is not None:
+        line.close()
     if not args.json:
         _print_summary(reported, time.monotonic() - started)
     return EXIT_FAILED if any(_STATUS[e.state] == "failed" for e in reported) else EXIT_OK
@@ -224,13 +237,18 @@ def _print_progress(event: IngestEvent) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def _size_text(path: str, pages: int, chunks: int) -> str:
+    """``12 pages, 40 chunks`` for a PDF; ``40 chunks`` for documents that reflow."""
+    return f"{pages} pages, {chunks} chunks" if is_paginated(path) else f"{chunks} chunks"
+
+
 def _print_summary(files: list[IngestEvent], seconds: float) -> None:
     for event in files:
         status = _STATUS[event.state]
         extra = (
             f"{event.error.code}: {event.error.message}"
             if event.error
-            else f"{event.pages} pages, {event.chunks} chunks"
+            else _size_text(event.path, event.pages, event.chunks)
         )
         print(f"{status:9} {event.path} ({extra})")
     counts = {s: sum(_STATUS[e.state] == s for e in files) for s in ("indexed", "unchanged")}
@@ -273,7 +291,8 @@ def _print_hits(hits: list[Hit]) -> None:
         snippet = " ".join(hit.text.split())
         snippet = snippet[:240] + ("…" if len(snippet) > 240 else "")
         name = document_name(hit.path, hit.title).label()
-        print(f"{n:2}. {name} — page {hit.page} (score {hit.score:.4f})")
+        where = f" — page {hit.page}" if hit.page > 0 and is_paginated(hit.path) else ""
+        print(f"{n:2}. {name}{where} (score {hit.score:.4f})")
         print(f"    {hit.path}")
         print(f"    {snippet}")
 
@@ -320,7 +339,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print("no documents")
     for r in records:
         status = getattr(r.status, "value", r.status)
-        what = f"{r.pages} pages, {r.n_chunks} chunks" if status == "ready" else r.error_code
+        what = _size_text(r.path, r.pages, r.n_chunks) if status == "ready" else r.error_code
         name = document_name(r.path, r.title)
         titled = f" — {name.title}" if name.title else ""
         print(f"{r.doc_id[:12]}  {r.collection:12}  {status:6}  {r.path}{titled} ({what})")

@@ -3,7 +3,9 @@
 Facts about the model (id, dimension, token limit, token count) come from the folder's config
 files and ``tokenizer.json`` without importing torch, so the store can be opened and text chunked
 before the model is loaded. ``load()`` imports sentence-transformers (slow: seconds, holds the GIL)
-and must run off the GUI thread; nothing is ever downloaded (``HF_HUB_OFFLINE``).
+and must run off the GUI thread; nothing is ever downloaded (``HF_HUB_OFFLINE``). Loading is
+quiet: the libraries' progress bars and logs are silenced for its duration only
+(``quiet_model_loading``).
 
 Threads: the ingestion worker calls ``embed_documents`` while the chat asks ``embed_query`` from
 another thread. Both run the model's forward pass concurrently (torch inference is thread-safe and
@@ -13,11 +15,13 @@ mutates the shared Hugging Face tokenizer, is serialised by a short lock.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -64,6 +68,30 @@ def _read_json(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise EmbedModelMissing(f"{path} is not a JSON object", path=str(path))
     return data
+
+
+@contextlib.contextmanager
+def quiet_model_loading() -> Iterator[None]:
+    """While the model loads: no progress bars ("Loading weights" of transformers, the hub's
+    download bars) and no info or warning logs of transformers and sentence-transformers on
+    stderr. The callers show their own progress (the CLI) or none (the app); the settings that
+    were in force come back afterwards, so nothing changes for the rest of the process."""
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    verbosity = hf_logging.get_verbosity()
+    st_logger = logging.getLogger("sentence_transformers")
+    st_level = st_logger.level
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    st_logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        st_logger.setLevel(st_level)
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 class Embedder:
@@ -185,9 +213,10 @@ class Embedder:
 
             torch.set_num_threads(self.threads)
             try:
-                model = SentenceTransformer(
-                    str(self.path), device="cpu", local_files_only=True, trust_remote_code=False
-                )
+                with quiet_model_loading():
+                    model = SentenceTransformer(
+                        str(self.path), device="cpu", local_files_only=True, trust_remote_code=False
+                    )
             except Exception as exc:
                 raise EmbedModelMissing(
                     f"cannot load the embedding model in {self.path}: {exc}", path=str(self.path)

@@ -112,6 +112,17 @@ class DocumentStatus(str, enum.Enum):
     FAILED = "failed"
 
 
+PAGINATED_KINDS = frozenset({"pdf"})
+"""Document kinds whose pages are fixed, so a page count means something (PDF). Word, Markdown
+and text reflow: their "pages" are an artefact of the reader and are never shown."""
+
+
+def is_paginated(kind_or_path: str) -> bool:
+    """Whether to show a page count for a document of this kind (``"pdf"``) or file name."""
+    kind = kind_or_path.rsplit(".", 1)[-1] if "." in kind_or_path else kind_or_path
+    return kind.lower() in PAGINATED_KINDS
+
+
 @dataclass
 class DocumentRecord:
     """One row of the ``documents`` table (only complete documents are visible)."""
@@ -302,15 +313,28 @@ class LoadedModel:
 
 @dataclass
 class PullProgress:
+    """One report of a model pull.
+
+    ``completed``/``total`` are the daemon's numbers for the layer named by ``digest``;
+    ``model_completed``/``model_total`` (filled by ``PullRateMeter``) are summed over every layer
+    seen so far, as Ollama's own CLI counts, and are what a progress bar shows. Speed and time
+    left are over the whole model too.
+    """
+
     status: str
     digest: str = ""
     completed: int = 0
     total: int = 0
     bytes_per_s: float | None = None
     eta_s: float | None = None
+    model_completed: int = 0
+    model_total: int = 0
 
     @property
     def fraction(self) -> float | None:
+        """Share of the whole model downloaded (of the layer when no sums were filled in)."""
+        if self.model_total:
+            return min(1.0, self.model_completed / self.model_total)
         return self.completed / self.total if self.total else None
 
 

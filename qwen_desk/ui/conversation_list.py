@@ -12,7 +12,7 @@ selected.
 
 from __future__ import annotations
 
-import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -33,18 +33,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from qwen_desk.core.export_name import export_file_name
 from qwen_desk.models.conversation_model import ConversationRole
 from qwen_desk.ui.messages import message_for
 from qwen_desk.ui.uniform_list_view import UniformListView
 
 SEARCH_DELAY_MS = 200
-_UNSAFE_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
-
-
-def export_file_name(title: str) -> str:
-    """A file name for an export of the conversation titled ``title`` (``.md``)."""
-    name = _UNSAFE_IN_NAMES.sub("-", title).strip(" .…-")[:60].rstrip(" .…-")
-    return f"{name or 'conversation'}.md"
 
 
 class _TitleDelegate(QStyledItemDelegate):
@@ -236,10 +230,13 @@ class ConversationList(QWidget):
     def export(self, conversation_id: int, folder: str | None = None) -> QFileDialog:
         """Ask where to save the Markdown (non-blocking dialog; returned for tests)."""
         start = Path(folder) if folder else Path.home()
+        name = export_file_name(
+            self._title(conversation_id), date.today(), fallback=self.tr("Conversation")
+        )
         dialog = QFileDialog(
             self,
             self.tr("Export conversation"),
-            str(start / export_file_name(self._title(conversation_id))),
+            str(start / name),
             self.tr("Markdown (*.md)"),
         )
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)

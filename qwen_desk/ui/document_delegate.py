@@ -1,9 +1,10 @@
 """UI layer: how one document row of the sidebar looks, and the text of each state.
 
 Each row shows a small coloured badge with the file type, the title, and a status line:
-queued, reading, embedding n/m (with a thin progress bar), ready with pages and passages (and
-scanned pages without text), or the translated reason of a failure. ``status_text`` is the one
-place that words a ``DocumentItem``'s state; the sidebar's tooltips reuse it.
+queued, reading, embedding n/m (with a thin progress bar), ready with passages (and the pages of
+a PDF: Word, Markdown and text reflow, so they show no page count; and scanned pages without
+text), or the translated reason of a failure. ``status_text`` is the one place that words a
+``DocumentItem``'s state; the sidebar's tooltips reuse it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qwen_desk.core.types import IngestState
+from qwen_desk.core.types import IngestState, is_paginated
 from qwen_desk.models.document_model import DocumentItem, DocumentModel
 from qwen_desk.ui.messages import message_for
 
@@ -59,17 +60,19 @@ def status_text(item: DocumentItem) -> str:
             .replace("%2", str(item.total))
         )
     if state in (IngestState.READY, IngestState.UNCHANGED):
-        pages = (
-            translate("DocumentDelegate", "1 page")
-            if item.pages == 1
-            else translate("DocumentDelegate", "%1 pages").replace("%1", str(item.pages))
-        )
         passages = (
             translate("DocumentDelegate", "1 passage")
             if item.chunks == 1
             else translate("DocumentDelegate", "%1 passages").replace("%1", str(item.chunks))
         )
-        text = f"{pages} · {passages}"
+        text = passages
+        if is_paginated(item.kind):  # Word, Markdown and text reflow: no page count
+            pages = (
+                translate("DocumentDelegate", "1 page")
+                if item.pages == 1
+                else translate("DocumentDelegate", "%1 pages").replace("%1", str(item.pages))
+            )
+            text = f"{pages} · {passages}"
         if item.scanned_pages:
             scanned = translate("DocumentDelegate", "%1 scanned pages without text")
             text += " · " + scanned.replace("%1", str(item.scanned_pages))

@@ -193,10 +193,8 @@ class MainWindow(QMainWindow):
         k.sig_error.connect(self.knowledge_sidebar.show_error)
         self.services.sig_knowledge_failed.connect(self._on_knowledge_failed)
         self._on_collection_changed(k.current_collection)
-        self.chat.sig_stats.connect(self.status.set_stats)
         self.chat.sig_citation_requested.connect(self._reveal_source)
         self.ollama.sig_state_changed.connect(self._on_ollama_state)
-        self.ollama.sig_loaded_models.connect(self.status.set_loaded_models)
 
     def _build_after_first_paint(self) -> None:
         if self.ollama_panel is None:
@@ -316,8 +314,6 @@ class MainWindow(QMainWindow):
 
     def _on_ollama_state(self, state: str, detail: str = "") -> None:
         self.status.set_ollama_state(state, detail)
-        if state != "connected":
-            self.status.set_vram(None)  # nothing is loaded in a daemon we cannot reach
 
     # --- geometry ------------------------------------------------------------------------------
 

@@ -235,6 +235,9 @@ class MessageWidget(QFrame):
             text = ""
         self.status.setText(text)
         self.status.setVisible(bool(text))
+        self.status.setProperty("stopped", self._stopped_by_user())
+        self.status.style().unpolish(self.status)  # re-read the theme's [stopped] rule
+        self.status.style().polish(self.status)
         self.retry_button.setVisible(bool(text))
         self.setProperty("answerState", record.state.value)
 
@@ -288,6 +291,12 @@ class MessageWidget(QFrame):
         if event.type() == QEvent.Type.PaletteChange:
             # the sources list is rich text with the palette's link colour written into it
             self._show_sources(self._record)
+
+    def _stopped_by_user(self) -> bool:
+        """The user's own Stop is not an error: shown in secondary text; a failure stays red."""
+        record = self._record
+        plain_stop = (record.error_code or "") in ("", "cancelled")
+        return record.state is MessageState.STOPPED and plain_stop
 
     # --- actions --------------------------------------------------------------------------
 

@@ -3,7 +3,9 @@
 The state pill shows connected + version, not running, wrong host or model missing (with a
 "Download…" button that opens ``PullDialog``). The selector lists the daemon's installed models;
 choosing one makes it the model for answers. VRAM comes from ``/api/ps`` (with the share on the
-GPU); the last answer's speed from the chat controller's statistics.
+GPU; shown here only, not again in the status bar); the speed is that of the open conversation's
+last answer (the chat controller's statistics, then the stored ones when a conversation is
+opened; nothing for a new chat).
 """
 
 from __future__ import annotations
@@ -69,9 +71,11 @@ class ModelBar(QFrame):
         ollama.sig_loaded_models.connect(self.on_loaded)
         ollama.sig_model_missing.connect(lambda _m: self.open_pull_dialog())
         ollama.sig_current_model_changed.connect(lambda _m: self.on_models(ollama.models))
+        self._chat = chat
         if chat is not None and hasattr(chat, "sig_stats"):
             chat.sig_stats.connect(self.on_stats)
             chat.sig_error.connect(self.on_chat_error)
+            chat.sig_conversation_changed.connect(self.on_conversation_changed)
         self._state, self._detail = ollama.state, ollama.detail
         self.retranslate()
         self.on_models(ollama.models)
@@ -143,10 +147,24 @@ class ModelBar(QFrame):
         self.vram.setText(text)
 
     def on_stats(self, stats: StreamStats) -> None:
-        if stats.tokens_per_s:
-            self.speed.setText(
-                self.tr("%1 tokens/s").replace("%1", QLocale().toString(stats.tokens_per_s, "f", 0))
-            )
+        self.show_speed(stats.tokens_per_s)
+
+    def show_speed(self, tokens_per_s: float | None) -> None:
+        """``151 tokens/s``; nothing for ``None`` or 0."""
+        if not tokens_per_s:
+            self.speed.clear()
+            return
+        self.speed.setText(
+            self.tr("%1 tokens/s").replace("%1", QLocale().toString(float(tokens_per_s), "f", 0))
+        )
+
+    def on_conversation_changed(self, _conversation_id: int) -> None:
+        """Another conversation (or a new chat): the speed of its last answer, or nothing."""
+        model = getattr(self._chat, "model", None)
+        row = model.last_row("assistant") if model is not None else -1
+        stats = model.record(row).stats if row >= 0 else {}
+        value = stats.get("tokens_per_s") if isinstance(stats, dict) else None
+        self.show_speed(value if isinstance(value, (int, float)) else None)
 
     def on_chat_error(self, code: str, _detail: str) -> None:
         """An answer failed because of the daemon: check it now; a missing model: offer a pull."""

@@ -1,9 +1,10 @@
 """UI layer: ``PullDialog``, the one-click download of a missing model with real progress.
 
-Shows the model name and size-independent facts, a progress bar driven by the bytes of the
-layer being pulled, "1.2 GB of 4.7 GB", the speed and the time left (from ``PullProgress``), and
-Cancel. Errors (no network, unknown model) are explained in the user's language; Ollama keeps
-the finished layers, so "Try again" resumes.
+Shows the model name and size-independent facts, a progress bar over the whole model (the
+bytes of every layer seen, summed as Ollama's CLI does: "1.2 GB of 4.7 GB"), the speed and the
+time left (from ``PullProgress``), and Cancel. Errors (no network, unknown model) are explained in
+the user's language; Ollama keeps the finished layers, so "Try again" resumes. Once the model is
+installed the heading says so and only Done is left.
 """
 
 from __future__ import annotations
@@ -82,11 +83,7 @@ class PullDialog(QDialog):
         ollama.sig_pull_finished.connect(self.on_finished)
         ollama.sig_pull_failed.connect(self.on_failed)
         ollama.sig_pull_cancelled.connect(self.on_cancelled)
-        self.title.setText(
-            "<b>"
-            + self.tr("The model %1 is not installed in Ollama.").replace("%1", model)
-            + "</b>"
-        )
+        self._set_heading(self.tr("The model %1 is not installed in Ollama."))
         self._set_running(ollama.pulling)
         self.status.setText(self.tr("Ready to download."))
 
@@ -96,6 +93,11 @@ class PullDialog(QDialog):
         self.status.setText(self.tr("Starting…"))
         self._ollama.pull(self.model)
         self._set_running(True)
+
+    def _set_heading(self, text: str) -> None:
+        """``text`` with ``%1`` the model name, in bold."""
+        name = self.model.replace("&", "&amp;").replace("<", "&lt;")
+        self.title.setText("<b>" + text.replace("%1", name) + "</b>")
 
     def _set_running(self, running: bool) -> None:
         self.download_button.setVisible(not running)
@@ -115,19 +117,23 @@ class PullDialog(QDialog):
             self.status.setText(self.tr("Done."))
         else:
             self.status.setText(self.tr("Contacting the model library…"))
-        if progress.total:
-            fraction = progress.completed / progress.total
+        # the whole model's bytes (every layer seen), not the layer being pulled
+        done, total = progress.model_completed, progress.model_total
+        if not total:
+            done, total = progress.completed, progress.total
+        if total:
+            fraction = min(1.0, done / total)
             self.bar.setValue(int(fraction * 1000))
             self.bar.setFormat(f"{fraction * 100:.0f}%")
             parts = [
                 f"{fraction * 100:.0f}%",
                 self.tr("%1 of %2")
-                .replace("%1", format_bytes(progress.completed))
-                .replace("%2", format_bytes(progress.total)),
+                .replace("%1", format_bytes(done))
+                .replace("%2", format_bytes(total)),
             ]
-            if progress.bytes_per_s:
+            if progress.bytes_per_s and done < total:
                 parts.append(self.tr("%1/s").replace("%1", format_bytes(progress.bytes_per_s)))
-            if progress.eta_s is not None and progress.completed < progress.total:
+            if progress.eta_s is not None and done < total:
                 parts.append(self.tr("%1 left").replace("%1", self.duration(progress.eta_s)))
             self.detail.setText(" · ".join(parts))
 
@@ -148,8 +154,13 @@ class PullDialog(QDialog):
         self.status.setText(
             self.tr("%1 is installed. You can ask questions now.").replace("%1", model)
         )
+        self._set_heading(self.tr("The model %1 is installed."))
+        self.explain.hide()
+        self.error.hide()
         self._set_running(False)
+        self.download_button.hide()  # nothing left to download
         self.close_button.setText(self.tr("Done"))
+        self.close_button.setDefault(True)
 
     def on_failed(self, code: str, detail: str) -> None:
         self._set_running(False)

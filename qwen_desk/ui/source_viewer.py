@@ -3,12 +3,14 @@
 PDF: the page is rendered by the core in its child process (``ViewerController``), shown fitted
 to the pane's width, the citation's rectangles (PDF points, top-left origin) drawn over it in
 semi-transparent yellow (points x zoom = pixels of the rendered image) and scrolled into view;
-Previous/Next move through pages. DOCX, TXT, Markdown: the extracted text with the passage
+Previous/Next move through pages; the cited passage is shown whole under the page (wrapped,
+scrolling past a few lines). DOCX, TXT, Markdown: the extracted text with the passage
 ``[char_start, char_end)`` highlighted and centred (Python offsets converted to Qt's UTF-16
 positions). "Open in default app" hands the file to the desktop. An encrypted PDF opens with
 the password known this session; otherwise the viewer asks for it in place (``PasswordPrompt``,
 a page of the viewer, not a modal dialog): a wrong one says so and asks again, Cancel leaves a
-message saying why the page is not shown.
+message saying why the page is not shown. The viewer belongs to the
+open conversation: a new chat (Ctrl+N) or another conversation closes and clears it.
 """
 
 from __future__ import annotations
@@ -41,6 +43,25 @@ from qwen_desk.ui.password_prompt import PasswordPrompt
 HIGHLIGHT = QColor(255, 214, 0, 110)
 HIGHLIGHT_BORDER = QColor(230, 160, 0, 200)
 PDF_KINDS = (".pdf",)
+SNIPPET_LINES = 5  # the passage under the page scrolls past this many lines
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\uff00" <= ch <= "\uffef"
+
+
+def passage_text(text: str) -> str:
+    """The whole passage as one flowing paragraph: runs of spaces and line breaks become one
+    space, or nothing between two Chinese characters (a PDF's line break inside a sentence)."""
+    words = text.split()
+    if not words:
+        return ""
+    out = [words[0]]
+    for word in words[1:]:
+        if not (_is_cjk(out[-1][-1]) and _is_cjk(word[0])):
+            out.append(" ")
+        out.append(word)
+    return "".join(out)
 
 
 def utf16_offset(text: str, index: int) -> int:
@@ -128,10 +149,23 @@ class SourceViewer(QFrame):
         for widget in (self.page_scroll, self.text_view, self.message, self.password_prompt):
             self.stack.addWidget(widget)
         layout.addWidget(self.stack, 1)
-        self.snippet = QLabel(self)
-        self.snippet.setWordWrap(True)
+        # the cited passage, whole: wrapped, selectable, scrolling past a few lines
+        self.snippet_scroll = QScrollArea(self)
+        self.snippet_scroll.setObjectName("sourceSnippetArea")
+        self.snippet_scroll.setWidgetResizable(True)
+        self.snippet_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.snippet_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.snippet = QLabel(self.snippet_scroll)
         self.snippet.setObjectName("sourceSnippet")
-        layout.addWidget(self.snippet)
+        self.snippet.setWordWrap(True)
+        self.snippet.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.snippet.setTextFormat(Qt.TextFormat.PlainText)
+        self.snippet.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.snippet_scroll.setWidget(self.snippet)
+        lines = SNIPPET_LINES * self.snippet.fontMetrics().lineSpacing()
+        self.snippet_scroll.setMaximumHeight(lines + 8)
+        self.snippet_scroll.hide()
+        layout.addWidget(self.snippet_scroll)
 
         self.controller.sig_page_ready.connect(self._on_page)
         self.controller.sig_text_ready.connect(self._on_text)
@@ -140,6 +174,7 @@ class SourceViewer(QFrame):
         # the viewer opens itself on a citation click; the main window only makes room for it
         if chat is not None and hasattr(chat, "sig_citation_requested"):
             chat.sig_citation_requested.connect(self.show_citation)
+            chat.sig_conversation_changed.connect(self._on_conversation_changed)
         self.retranslate()
         self._show_message(self.tr("Click a citation to see its source."))
 
@@ -152,7 +187,9 @@ class SourceViewer(QFrame):
         name = document_name(citation.path, citation.title)
         self.title.setText(name.name)
         self.title.setToolTip(f"{name.label()}\n{citation.path}" if name.title else citation.path)
-        self.snippet.setText(f"[{citation.n}] " + " ".join(citation.text.split())[:300])
+        self.snippet.setText(f"[{citation.n}] " + passage_text(citation.text))
+        self.snippet_scroll.verticalScrollBar().setValue(0)
+        self.snippet_scroll.show()
         if not Path(citation.path).exists():
             self._show_message(self.tr("The file is no longer at %1.").replace("%1", citation.path))
             return
@@ -162,6 +199,23 @@ class SourceViewer(QFrame):
             self._set_nav(False)
             self._show_message(self.tr("Loading…"))
             self.controller.request_text(citation.path)
+
+    def clear(self) -> None:
+        """Forget the citation shown and close the viewer (its conversation is no longer open)."""
+        self.citation = None
+        self.page = 0
+        self._image = None
+        self._rendered = None
+        self.page_label_image.clear()
+        self.title.clear()
+        self.title.setToolTip("")
+        self.snippet.clear()
+        self.snippet_scroll.hide()
+        self._show_message(self.tr("Click a citation to see its source."))
+        self.hide()
+
+    def _on_conversation_changed(self, _conversation_id: int) -> None:
+        self.clear()
 
     @property
     def is_pdf(self) -> bool:

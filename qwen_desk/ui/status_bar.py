@@ -1,18 +1,16 @@
-"""UI layer: the window's status bar: Ollama, VRAM, ingestion progress, last tokens/s.
+"""UI layer: the window's status bar: Ollama and ingestion progress.
 
 Plain slots fed by the controllers (the main window wires them): ``set_ollama_state`` from the
-Ollama controller, ``set_vram`` from its ``/api/ps`` poll, ``set_ingest_progress`` from the
-knowledge controller, ``set_stats`` from the chat controller's last answer, ``set_problems``
+Ollama controller, ``set_ingest_progress`` from the knowledge controller, ``set_problems``
 from the knowledge controller's ``sig_problems_changed``: what waits for the user (passwords) and
 what failed, in the current collection, kept until resolved (not per batch). Clicking either
-part emits ``sig_show_problems`` with ``"password"`` or ``"failed"``.
+part emits ``sig_show_problems`` with ``"password"`` or ``"failed"``. The VRAM of the model
+and the speed of the last answer are in the model bar, next to the model they are about.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from PySide6.QtCore import QLocale, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 SUMMARY_MS = 8000  # how long "4 files indexed · 1 failed" stays
@@ -27,7 +25,7 @@ _DOT = {
 
 
 class StatusBar(QStatusBar):
-    """Ollama state, VRAM, ingestion and speed, each in its own label."""
+    """Ollama state and ingestion, each in its own label."""
 
     sig_show_problems = Signal(str)
     """``"password"`` or ``"failed"``: the user clicked that count (show those documents)."""
@@ -37,9 +35,7 @@ class StatusBar(QStatusBar):
         self.setObjectName("StatusBar")
         self.setSizeGripEnabled(True)
         self.ollama_label = QLabel(self)
-        self.vram_label = QLabel(self)
         self.ingest_label = QLabel(self)
-        self.speed_label = QLabel(self)
         self.problems_label = QLabel(self)
         self.problems_label.setObjectName("ingestProblems")
         self.problems_label.setTextFormat(Qt.TextFormat.RichText)
@@ -47,18 +43,13 @@ class StatusBar(QStatusBar):
         self.problems_label.linkActivated.connect(self.sig_show_problems)
         self.problems_label.hide()
         self._problems = (0, 0)
-        for label in (self.ingest_label, self.vram_label, self.speed_label):
-            label.setProperty("muted", True)
+        self.ingest_label.setProperty("muted", True)
         self.addWidget(self.ollama_label)
         self.addWidget(self.ingest_label, 1)
         self.addPermanentWidget(self.problems_label)
-        self.addPermanentWidget(self.speed_label)
-        self.addPermanentWidget(self.vram_label)
         self._state = "checking"
         self._detail = ""
         self.set_ollama_state("checking")
-        self.vram_label.hide()
-        self.speed_label.hide()
         self._summary_timer = QTimer(self)
         self._summary_timer.setSingleShot(True)
         self._summary_timer.setInterval(SUMMARY_MS)
@@ -84,42 +75,6 @@ class StatusBar(QStatusBar):
     @property
     def ollama_state(self) -> str:
         return self._state
-
-    def set_vram(self, size_vram: int | None, size: int | None = None) -> None:
-        """Memory of the loaded model on the GPU (``None`` hides it)."""
-        if size_vram is None:
-            self.vram_label.hide()
-            return
-        amount = QLocale().formattedDataSize(
-            int(size_vram), 1, QLocale.DataSizeFormat.DataSizeSIFormat
-        )
-        text = self.tr("VRAM %1").replace("%1", amount)
-        if size:
-            share = round(100 * size_vram / size)
-            text += " · " + self.tr("%1% on GPU").replace("%1", str(share))
-        self.vram_label.setText(text)
-        self.vram_label.show()
-
-    def set_loaded_models(self, models: list[Any]) -> None:
-        """From ``/api/ps``: show the VRAM of the first loaded model."""
-        if not models:
-            self.set_vram(None)
-            return
-        first = models[0]
-        self.set_vram(getattr(first, "size_vram", None), getattr(first, "size", None))
-
-    def set_tokens_per_s(self, value: float | None) -> None:
-        if not value:
-            self.speed_label.hide()
-            return
-        self.speed_label.setText(
-            self.tr("%1 tokens/s").replace("%1", QLocale().toString(float(value), "f", 0))
-        )
-        self.speed_label.show()
-
-    def set_stats(self, stats: Any) -> None:
-        """From the chat controller's ``sig_stats`` (a ``StreamStats``)."""
-        self.set_tokens_per_s(getattr(stats, "tokens_per_s", None))
 
     def set_ingest_progress(self, finished: int, total: int) -> None:
         if total <= 0:

@@ -1,8 +1,9 @@
 """Core layer: download speed and time left of a model pull, over a sliding window.
 
 The daemon reports per-layer ``completed``/``total``; ``PullRateMeter`` sums them over the layers
-seen so far and measures bytes per second over the last few seconds, so a resumed pull (which
-starts with bytes already on disk) does not report an absurd speed.
+seen so far (the whole model's bytes, as Ollama's own CLI shows them) and measures bytes per
+second over the last few seconds, so a resumed pull (which starts with bytes already on disk)
+counts those bytes as done without reporting an absurd speed.
 """
 
 from __future__ import annotations
@@ -24,13 +25,19 @@ class PullRateMeter:
         self._samples: deque[tuple[float, int]] = deque()
 
     def update(self, progress: PullProgress, now: float | None = None) -> PullProgress:
-        """Record ``progress`` (a layer's bytes) and set its speed and time left in place."""
+        """Record ``progress`` (a layer's bytes); set in place the sums over all layers seen
+        (``model_completed``/``model_total``) and the speed and time left of the whole model."""
         if not progress.digest or not progress.total:
+            # "verifying", "writing manifest", "success": the bytes stay where they were
+            progress.model_completed = sum(self._completed.values())
+            progress.model_total = sum(self._totals.values())
             return progress
         now = time.monotonic() if now is None else now
         self._totals[progress.digest] = progress.total
-        self._completed[progress.digest] = progress.completed
+        self._completed[progress.digest] = min(progress.completed, progress.total)
         done = sum(self._completed.values())
+        total = sum(self._totals.values())
+        progress.model_completed, progress.model_total = done, total
         self._samples.append((now, done))
         # Keep one sample older than the window as the anchor of the measurement.
         while len(self._samples) > 2 and now - self._samples[1][0] >= self.window_s:
@@ -40,5 +47,5 @@ class PullRateMeter:
         if span >= self.min_span_s and done > d0:
             rate = (done - d0) / span
             progress.bytes_per_s = rate
-            progress.eta_s = max(0.0, (sum(self._totals.values()) - done) / rate)
+            progress.eta_s = max(0.0, (total - done) / rate)
         return progress
