@@ -19,7 +19,7 @@ from qwen_desk.controllers.services import AppServices
 from qwen_desk.core.conversations import ConversationStore
 from qwen_desk.core.types import MessageState
 from qwen_desk.ui.chat_panel import ChatPanel
-from qwen_desk.ui.conversation_list import ConversationList, export_file_name
+from qwen_desk.ui.conversation_list import ConversationList
 from qwen_desk.ui.messages import message_for
 from tests.support.chat_side import make_settings, open_services
 from tests.support.qt_async import async_loop  # noqa: F401  (fixture)
@@ -188,14 +188,6 @@ def test_export_writes_markdown_and_a_failure_says_why(qtbot, tmp_path: Path) ->
     assert not (folder / "lease.md").exists()
     box.accept()
     services.close()
-
-
-def test_export_file_name_is_plain() -> None:
-    assert export_file_name("What do emperor penguins do in their…") == (
-        "What do emperor penguins do in their.md"
-    )
-    assert export_file_name("a/b: c?") == "a-b- c.md"
-    assert export_file_name("") == "conversation.md"
 
 
 def test_empty_search_says_no_matches_and_long_titles_are_elided(qtbot) -> None:

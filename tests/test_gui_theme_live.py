@@ -84,7 +84,8 @@ def test_existing_message_restyles_on_theme_switch(qtbot, theme) -> None:
             qtbot.addWidget(panel)
             panel.resize(700, 500)
             panel.show()
-            chat.open_conversation(_saved_conversation(services))
+            with qtbot.waitSignal(chat.sig_conversation_changed, timeout=30_000):
+                chat.open_conversation(_saved_conversation(services))  # loaded off-thread
             row = chat.model.last_row("assistant")
             qtbot.waitUntil(lambda: panel.message_widget(row) is not None)
 

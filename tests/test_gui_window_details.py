@@ -82,6 +82,12 @@ def _seed(win: MainWindow) -> tuple[int, int, int]:
     return ids[0], ids[1], ids[2]
 
 
+def _open(qtbot, win: MainWindow, conversation_id: int) -> None:
+    """Open a conversation and wait until its messages are in the model (loaded off-thread)."""
+    with qtbot.waitSignal(win.chat.sig_conversation_changed, timeout=30_000):
+        win.chat.open_conversation(conversation_id)
+
+
 def _citation(path: Path, text: str = PASSAGE, page: int = 0) -> Citation:
     return Citation(1, "c1", "d1", str(path), path.stem, page, 0, len(text), text)
 
@@ -94,7 +100,7 @@ def test_new_chat_and_switching_clear_the_viewer_and_the_speed(qtbot, standin, t
     note = tmp_path / "notes.md"
     note.write_text("# Notes\n\n" + PASSAGE + "\n", encoding="utf-8")
 
-    win.chat.open_conversation(penguins)
+    _open(qtbot, win, penguins)
     assert speed.text() == "151 tokens/s"
     win.chat.sig_citation_requested.emit(_citation(note))  # as a chip click does
     viewer = win.source_viewer
@@ -107,11 +113,11 @@ def test_new_chat_and_switching_clear_the_viewer_and_the_speed(qtbot, standin, t
     assert viewer.title.text() == "" and viewer.snippet.text() == ""
     assert speed.text() == ""  # a new chat has no answer yet
 
-    win.chat.open_conversation(pandas)
+    _open(qtbot, win, pandas)
     assert speed.text() == "42 tokens/s"
     win.chat.sig_citation_requested.emit(_citation(note))
     assert viewer.isVisible()
-    win.chat.open_conversation(lease)  # another conversation: its sources are not these
+    _open(qtbot, win, lease)  # another conversation: its sources are not these
     assert not viewer.isVisible() and viewer.citation is None
     assert speed.text() == ""  # its answer has no figures
 
@@ -199,27 +205,22 @@ def test_export_file_names_are_clean_safe_and_dated() -> None:
 
 
 @pytest.mark.usefixtures("async_loop")
-def test_export_proposes_the_clean_name(qtbot, standin, tmp_path, monkeypatch) -> None:
-    from PySide6.QtWidgets import QFileDialog
-
+def test_export_proposes_the_clean_name(qtbot, standin, tmp_path) -> None:
     win = _window(qtbot, standin.url)
     store = win.chat.store
     conversation = store.create(collection="default")
     store.add_message(conversation.id, "user", "What did they say about their leases? Or not...")
     store.add_message(conversation.id, "assistant", "Sixty days [1].")
     win.chat.load_conversations()
-    proposed: list[str] = []
+    qtbot.waitUntil(lambda: win.chat.conversations.rowCount() == 1, timeout=30_000)
     target = tmp_path / "out.md"
-
-    def save_as(_parent, _caption, directory, _filter):  # the desktop's Save As dialog
-        proposed.append(directory)
-        return str(target), ""
-
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_as)
-    win.conversation_list.export(conversation.id)
-    name = Path(proposed[0]).name
+    dialog = win.conversation_list.export(conversation.id, folder=str(tmp_path))
+    name = Path(dialog.selectedFiles()[0]).name
     title = clean_title(win.conversation_list._title(conversation.id))
     assert name == f"{title} {date.today().isoformat()}.md" and ".." not in name, name
+    with qtbot.waitSignal(win.chat.sig_exported, timeout=30_000):
+        dialog.fileSelected.emit(str(target))  # what the dialog sends when the user saves
+    dialog.reject()
     assert "Sixty days" in target.read_text(encoding="utf-8")
 
 
@@ -269,14 +270,20 @@ def _status_color(qtbot, state: MessageState, error_code: str = "") -> QColor:
     return widget.status.palette().color(widget.status.foregroundRole())
 
 
-def test_stopped_is_secondary_and_a_failure_is_red(qtbot) -> None:
-    stopped = _status_color(qtbot, MessageState.STOPPED, "cancelled")
-    palette = QApplication.instance().palette()
-    assert stopped.name() == palette.color(palette.ColorRole.PlaceholderText).name()
-    failures = (
-        (MessageState.FAILED, "llm_unreachable"),
-        (MessageState.STOPPED, "stream_interrupted"),
-    )
-    for state, code in failures:
-        red = _status_color(qtbot, state, code)
-        assert red.red() > 150 and red.green() < 120, (state, red.name())
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_stopped_is_secondary_and_a_failure_is_red(qtbot, scheme) -> None:
+    from qwen_desk.ui.theme import ThemeManager, muted_color
+
+    manager = ThemeManager(QApplication.instance(), scheme)  # the app's theme, as at start-up
+    try:
+        stopped = _status_color(qtbot, MessageState.STOPPED, "cancelled")
+        assert stopped.name() == muted_color(scheme).name()
+        failures = (
+            (MessageState.FAILED, "llm_unreachable"),
+            (MessageState.STOPPED, "stream_interrupted"),
+        )
+        for state, code in failures:
+            red = _status_color(qtbot, state, code)
+            assert red.red() > 150 and red.green() < 140, (state, red.name())
+    finally:
+        manager.apply("light")
