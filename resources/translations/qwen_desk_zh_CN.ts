@@ -65,6 +65,10 @@
             <translation>搜索对话 (Ctrl+F)</translation>
         </message>
         <message>
+            <source>No matches</source>
+            <translation>没有匹配的对话</translation>
+        </message>
+        <message>
             <source>Rename…</source>
             <translation>重命名…</translation>
         </message>
@@ -95,6 +99,10 @@
         <message>
             <source>Delete</source>
             <translation>删除</translation>
+        </message>
+        <message>
+            <source>Conversation</source>
+            <translation>对话</translation>
         </message>
         <message>
             <source>Export conversation</source>
@@ -633,6 +641,14 @@
             <translation>找不到该对话。</translation>
         </message>
         <message>
+            <source>The conversation could not be written to that file.</source>
+            <translation>无法将对话写入该文件。</translation>
+        </message>
+        <message>
+            <source>The conversation could not be exported: you are not allowed to write in that folder.</source>
+            <translation>无法导出对话：你没有权限写入该文件夹。</translation>
+        </message>
+        <message>
             <source>A setting has an invalid value.</source>
             <translation>某项设置的值无效。</translation>
         </message>
@@ -740,6 +756,29 @@
         </message>
     </context>
     <context>
+        <name>PasswordPrompt</name>
+        <message>
+            <source>“%1” is protected by a password. Enter it to show the page:</source>
+            <translation>“%1”受密码保护。请输入密码以显示该页：</translation>
+        </message>
+        <message>
+            <source>The password is not correct. Try again.</source>
+            <translation>密码不正确，请重试。</translation>
+        </message>
+        <message>
+            <source>Password</source>
+            <translation>密码</translation>
+        </message>
+        <message>
+            <source>Show page</source>
+            <translation>显示页面</translation>
+        </message>
+        <message>
+            <source>Cancel</source>
+            <translation>取消</translation>
+        </message>
+    </context>
+    <context>
         <name>PullDialog</name>
         <message>
             <source>Download model</source>
@@ -822,6 +861,10 @@
             <translation>%1 已安装，现在可以提问了。</translation>
         </message>
         <message>
+            <source>The model %1 is installed.</source>
+            <translation>模型 %1 已安装。</translation>
+        </message>
+        <message>
             <source>Done</source>
             <translation>完成</translation>
         </message>
@@ -863,6 +906,10 @@
         <message>
             <source>Appearance</source>
             <translation>外观</translation>
+        </message>
+        <message>
+            <source>Set by the %1 environment variable, which overrides this setting.</source>
+            <translation>由环境变量 %1 设置，它优先于此设置。</translation>
         </message>
         <message>
             <source>Ollama address:</source>
@@ -1051,6 +1098,10 @@
             <source>Close</source>
             <translation>关闭</translation>
         </message>
+        <message>
+            <source>“%1” is protected by a password, so its page cannot be shown. Click the citation again to enter the password.</source>
+            <translation>“%1”受密码保护，无法显示其页面。请再次点击引用以输入密码。</translation>
+        </message>
     </context>
     <context>
         <name>StatusBar</name>
@@ -1075,20 +1126,28 @@
             <translation>正在查找 Ollama…</translation>
         </message>
         <message>
-            <source>VRAM %1</source>
-            <translation>显存 %1</translation>
-        </message>
-        <message>
-            <source>%1% on GPU</source>
-            <translation>GPU 占比 %1%</translation>
-        </message>
-        <message>
-            <source>%1 tokens/s</source>
-            <translation>%1 词元/秒</translation>
-        </message>
-        <message>
             <source>Indexing %1 of %2…</source>
             <translation>正在索引第 %1 个，共 %2 个…</translation>
+        </message>
+        <message>
+            <source>1 file needs a password</source>
+            <translation>1 个文件需要密码</translation>
+        </message>
+        <message>
+            <source>%1 files need a password</source>
+            <translation>%1 个文件需要密码</translation>
+        </message>
+        <message>
+            <source>1 file failed</source>
+            <translation>1 个文件失败</translation>
+        </message>
+        <message>
+            <source>%1 files failed</source>
+            <translation>%1 个文件失败</translation>
+        </message>
+        <message>
+            <source>Click to show these files in the list</source>
+            <translation>点击在列表中显示这些文件</translation>
         </message>
         <message>
             <source>1 file indexed</source>
@@ -1105,6 +1164,33 @@
         <message>
             <source>%1 skipped</source>
             <translation>%1 个已跳过</translation>
+        </message>
+    </context>
+    <context>
+        <name>SettingsNotice</name>
+        <message>
+            <source>Settings reset</source>
+            <translation>设置已重置</translation>
+        </message>
+        <message>
+            <source>The settings file could not be read: all settings were reset to their defaults.</source>
+            <translation>无法读取设置文件：所有设置已恢复为默认值。</translation>
+        </message>
+        <message>
+            <source>These settings could not be read and were reset to their defaults: %1.</source>
+            <translation>以下设置无法读取，已恢复为默认值：%1。</translation>
+        </message>
+        <message>
+            <source>The settings file was damaged; the settings that could be read were kept.</source>
+            <translation>设置文件已损坏；能读取的设置已保留。</translation>
+        </message>
+        <message>
+            <source>The old file was kept as %1.</source>
+            <translation>原文件已保存为 %1。</translation>
+        </message>
+        <message>
+            <source>The settings file could not be repaired: it was left as it is.</source>
+            <translation>无法修复设置文件：已保持原样。</translation>
         </message>
     </context>
 </TS>
