@@ -444,24 +444,45 @@ def test_openai_surface() -> None:
 # --- command line -------------------------------------------------------------------------------
 
 
-def test_runs_on_its_own() -> None:
+def start_on_its_own(
+    port: int, *, sigint_ignored: bool = False, answer: str | None = None
+) -> subprocess.Popen[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "tests.support.ollama_standin",
+        "--port",
+        str(port),
+        "--tokens-per-second",
+        "500",
+        "--ttft-ms",
+        "10",
+        *(["--answer", answer] if answer else []),
+    ]
+    if sigint_ignored:  # as a job started with `&` by a non-interactive shell (CI) inherits it
+        command = ["sh", "-c", 'trap "" INT; exec "$@"', "sh", *command]
+    return subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+
+
+def stop_on_its_own(proc: subprocess.Popen[str], signum: int) -> int | None:
+    """Send ``signum``; the exit status, or None (and the process killed) if it did not exit."""
+    proc.send_signal(signum)
+    try:
+        return proc.wait(timeout=30)  # a hang guard: it exits in ~0.1 s
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None
+
+
+@pytest.mark.parametrize(
+    ("signum", "sigint_ignored"),
+    [(signal.SIGINT, False), (signal.SIGINT, True), (signal.SIGTERM, True)],
+    ids=["sigint", "sigint-inherited-ignored", "sigterm"],
+)
+def test_runs_on_its_own(signum: int, sigint_ignored: bool) -> None:
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.support.ollama_standin",
-            "--port",
-            str(port),
-            "--tokens-per-second",
-            "500",
-            "--ttft-ms",
-            "10",
-        ],
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_on_its_own(port, sigint_ignored=sigint_ignored)
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == f"http://127.0.0.1:{port}"
@@ -470,5 +491,28 @@ def test_runs_on_its_own() -> None:
             done = http.post("/api/chat", json=chat_body(stream=False)).json()
             assert done["done"] is True
     finally:
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=5) == 0
+        status = stop_on_its_own(proc, signum)
+    assert status == 0
+
+
+def test_stops_on_its_own_while_a_stream_is_open() -> None:
+    """The signal ends the process even while an answer is streaming: the stream is cut."""
+    port = free_port()
+    proc = start_on_its_own(port, answer="word " * 5000)  # 10 s at 500 tokens/s
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == f"http://127.0.0.1:{port}"
+        with (
+            httpx.Client(base_url=f"http://127.0.0.1:{port}") as http,
+            http.stream("POST", "/api/chat", json=chat_body()) as response,
+        ):
+            lines = response.iter_lines()
+            assert not json.loads(next(lines))["done"]
+            status = stop_on_its_own(proc, signal.SIGINT)
+            with pytest.raises(httpx.RemoteProtocolError):  # cut mid-body, as a dying daemon
+                for _ in lines:
+                    pass
+    finally:
+        if proc.poll() is None:
+            status = stop_on_its_own(proc, signal.SIGKILL)
+    assert status == 0
