@@ -26,6 +26,7 @@ from qwen_desk.core.llm import GenerationOptions, effective_num_ctx, make_backen
 from qwen_desk.core.llm.ollama_backend import OllamaBackend, normalize_host
 from qwen_desk.core.settings import Settings
 from qwen_desk.core.types import ChatMessage, PullProgress, StreamStats, TokenDelta
+from tests.support import llm_cancel
 from tests.support.ollama_standin import OllamaStandIn, free_port
 
 MODEL = "qwen2.5:7b"
@@ -140,9 +141,12 @@ def test_ttft_and_tokens_per_second_follow_the_pace() -> None:
     ) as server:
         pieces, stats = run(with_backend(server.url, collect))
     assert len(pieces) == 150
-    assert stats.ttft_s is not None and 0.14 <= stats.ttft_s < 0.5
-    assert stats.tokens_per_s is not None and 200 <= stats.tokens_per_s <= 310
+    # Lower bounds only: a busy machine makes everything later, never earlier. How close the
+    # figures come to the pace is measured by bench/llm_stream.py.
+    assert stats.ttft_s is not None and stats.ttft_s >= 0.14
+    assert stats.tokens_per_s is not None and 0 < stats.tokens_per_s <= 310
     assert stats.total_s is not None and stats.total_s >= 0.15 + 149 / 300 - 0.05
+    assert stats.total_s > stats.ttft_s
 
 
 def test_num_predict_stops_with_length(standin: OllamaStandIn) -> None:
@@ -239,20 +243,25 @@ def test_daemon_dying_mid_answer_is_interrupted(standin: OllamaStandIn, reset: b
     assert exc.details["kind"] == "disconnected"
 
 
+STALL_S = 120.0
+
+
 def test_stall_beyond_the_read_timeout_is_a_timeout(standin: OllamaStandIn) -> None:
-    standin.stall_next(3.0)  # nothing at all, not even headers
+    # The stalls outlast any slowness (they end early when the client leaves); the read timeout
+    # is short next to them but long next to a token's gap on a busy machine.
+    standin.stall_next(STALL_S)  # nothing at all, not even headers
     started = time.monotonic()
-    _, exc = run(with_backend(standin.url, collect_until_error, request_timeout_s=0.4))
+    _, exc = run(with_backend(standin.url, collect_until_error, request_timeout_s=2.0))
     assert isinstance(exc, LLMTimeout)
-    assert time.monotonic() - started < 2.0
-    standin.stall_next(3.0, after_tokens=2)  # the answer stops flowing
-    pieces, exc = run(with_backend(standin.url, collect_until_error, request_timeout_s=0.4))
+    assert time.monotonic() - started < STALL_S / 2  # the timeout, not the stall, ended it
+    standin.stall_next(STALL_S, after_tokens=2)  # the answer stops flowing
+    pieces, exc = run(with_backend(standin.url, collect_until_error, request_timeout_s=2.0))
     assert pieces and len(pieces) == 2
     assert isinstance(exc, LLMTimeout)
 
 
 def test_health_check_times_out(standin: OllamaStandIn) -> None:
-    standin.stall_next(3.0, paths=["/api/version"])
+    standin.stall_next(STALL_S, paths=["/api/version"])  # ends when the client gives up
     with pytest.raises(LLMTimeout):
         run(with_backend(standin.url, lambda b: b.version(), request_timeout_s=0.3))
     assert run(with_backend(standin.url, lambda b: b.version())) == standin.version
@@ -464,7 +473,7 @@ def test_cancelled_pull_closes_the_connection_and_resumes() -> None:
             return max(p.completed for p in seen)
 
         got = run(with_backend(server.url, start_then_cancel))
-        assert server.wait_for_disconnect(1.0)
+        assert server.wait_for_disconnect(30)  # a hang guard: it comes in ~0.1 s
         assert server.disconnects[0].path == "/api/pull"
         partial = max(server.downloaded.values())
         assert got <= partial < 200_000_000
@@ -505,42 +514,27 @@ def test_delete(standin: OllamaStandIn) -> None:
 # --- cancelling -------------------------------------------------------------------------------
 
 
-async def cancel_mid_answer(server: OllamaStandIn) -> float:
-    """Start a long answer, cancel the consuming task, return when the server saw the close."""
+async def cancel_mid_answer(server: OllamaStandIn) -> None:
+    """Start a long answer, cancel the consuming task: the server sees the close long before the
+    answer would have ended (a minute at 100 tokens/s). How soon: bench/llm_stream.py."""
     backend = OllamaBackend(server.url)
-    got: list[Any] = []
-
-    async def consume() -> None:
-        async for event in backend.chat(QUESTION, model=MODEL, options=GenerationOptions()):
-            got.append(event)
-
-    task = asyncio.get_running_loop().create_task(consume())
-    while len(got) < 3:
-        await asyncio.sleep(0.005)
-    cancelled_at = time.monotonic()
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    deadline = time.monotonic() + 2
-    while not server.disconnects and time.monotonic() < deadline:
-        await asyncio.sleep(0.01)
+    gone, _, got = await llm_cancel.cancel_mid_answer(backend, server, QUESTION, MODEL)
     await backend.aclose()
-    assert server.disconnects, "the server never saw the client leave"
-    assert server.disconnects[0].tokens_sent < 400
-    assert all(isinstance(e, TokenDelta) for e in got)
-    ended = server.disconnects[0].ended
-    assert ended is not None
-    return ended - cancelled_at
+    assert gone is not None, "the server never saw the client leave"
+    assert gone.outcome == "disconnected" and gone.tokens_sent < 6000
+    assert got and llm_cancel.only_deltas(got)
 
 
 @pytest.fixture
 def slow_long_answer() -> Iterator[OllamaStandIn]:
-    with OllamaStandIn(models=[MODEL], tokens_per_second=100, answer="word " * 500) as server:
+    with OllamaStandIn(
+        models=[MODEL], tokens_per_second=100, answer=llm_cancel.long_answer()
+    ) as server:
         yield server
 
 
 def test_cancel_closes_the_connection_asyncio(slow_long_answer: OllamaStandIn) -> None:
-    assert run(cancel_mid_answer(slow_long_answer)) < 0.5
+    run(cancel_mid_answer(slow_long_answer))
 
 
 def run_qasync(qapp: Any, coro: Any) -> Any:
@@ -565,7 +559,7 @@ def run_qasync(qapp: Any, coro: Any) -> Any:
 
 
 def test_cancel_closes_the_connection_qasync(qapp: Any, slow_long_answer: OllamaStandIn) -> None:
-    assert run_qasync(qapp, cancel_mid_answer(slow_long_answer)) < 0.5
+    run_qasync(qapp, cancel_mid_answer(slow_long_answer))
 
 
 def test_abandoned_stream_is_closed_under_qasync_with_hooks(
@@ -575,7 +569,7 @@ def test_abandoned_stream_is_closed_under_qasync_with_hooks(
         backend = OllamaBackend(slow_long_answer.url)
         async for _ in backend.chat(QUESTION, model=MODEL, options=GenerationOptions()):
             break  # no aclosing(): the loop's finalizer hook must close the stream
-        found = await asyncio.to_thread(slow_long_answer.wait_for_disconnect, 0.5)
+        found = await asyncio.to_thread(slow_long_answer.wait_for_disconnect, 30)
         await backend.aclose()
         return found
 
@@ -594,7 +588,7 @@ def test_leaving_the_loop_with_aclosing_closes_the_connection(
                 break
 
     run(with_backend(slow_long_answer.url, go))
-    assert slow_long_answer.wait_for_disconnect(0.5)
+    assert slow_long_answer.wait_for_disconnect(30)  # long before the answer's minute is up
 
 
 # --- construction -----------------------------------------------------------------------------

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +22,7 @@ from qwen_desk.core.llm import GenerationOptions, make_backend
 from qwen_desk.core.llm.openai_backend import OpenAIBackend
 from qwen_desk.core.settings import Settings
 from qwen_desk.core.types import ChatMessage, StreamStats, TokenDelta
+from tests.support import llm_cancel
 from tests.support.ollama_standin import OllamaStandIn, StandInModel, free_port
 
 MODEL = "qwen2.5:7b"
@@ -95,8 +94,10 @@ def test_pace_gives_plausible_ttft_and_rate() -> None:
     with OllamaStandIn(tokens_per_second=250, ttft_s=0.12, answer=" ".join(["x"] * 120)) as s:
         pieces, stats = run(with_backend(s.url, collect))
     assert len(pieces) == 120
-    assert 0.11 <= stats.ttft_s < 0.5
-    assert 180 <= stats.tokens_per_s <= 300
+    # Lower bounds only (a busy machine is late, never early); bench/llm_stream.py measures
+    # how close to the pace the figures are.
+    assert stats.ttft_s is not None and stats.ttft_s >= 0.11
+    assert stats.tokens_per_s is not None and 0 < stats.tokens_per_s <= 300
 
 
 def test_max_tokens_gives_length(standin: OllamaStandIn) -> None:
@@ -157,8 +158,8 @@ def test_error_event_before_any_text_is_classified(standin: OllamaStandIn) -> No
 
 
 def test_timeout_and_down(standin: OllamaStandIn) -> None:
-    standin.stall_next(3.0, after_tokens=1)
-    pieces, exc = run(with_backend(standin.url, until_error, request_timeout_s=0.3))
+    standin.stall_next(120.0, after_tokens=1)  # ends early when the client gives up
+    pieces, exc = run(with_backend(standin.url, until_error, request_timeout_s=2.0))
     assert pieces and isinstance(exc, LLMTimeout)
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(DaemonUnreachable):
@@ -179,29 +180,18 @@ def test_pull_and_delete_are_not_supported(standin: OllamaStandIn) -> None:
 
 
 def test_cancel_closes_the_connection() -> None:
-    with OllamaStandIn(tokens_per_second=100, answer=" ".join(["w"] * 500)) as server:
+    """The server sees the close long before the answer (a minute at 100 tokens/s) would end."""
+    with OllamaStandIn(tokens_per_second=100, answer=llm_cancel.long_answer()) as server:
 
-        async def go() -> float:
+        async def go() -> tuple[Any, list[Any]]:
             backend = OpenAIBackend(server.url + "/v1")
-            got: list[Any] = []
-
-            async def consume() -> None:
-                async for event in backend.chat(QUESTION, model=MODEL, options=GenerationOptions()):
-                    got.append(event)
-
-            task = asyncio.create_task(consume())
-            while len(got) < 3:
-                await asyncio.sleep(0.005)
-            at = time.monotonic()
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            await asyncio.to_thread(server.wait_for_disconnect, 1.0)
+            gone, _, got = await llm_cancel.cancel_mid_answer(backend, server, QUESTION, MODEL)
             await backend.aclose()
-            return at
+            return gone, got
 
-        cancelled_at = run(go())
-        assert server.disconnects and server.disconnects[0].ended - cancelled_at < 0.5
+        gone, got = run(go())
+    assert gone is not None and gone.outcome == "disconnected" and gone.tokens_sent < 6000
+    assert got and llm_cancel.only_deltas(got)
 
 
 def test_make_backend_openai() -> None:

@@ -1,11 +1,14 @@
-"""``RagService`` unchanged on the GUI's qasync loop: the loop keeps ticking while the question
-is embedded and searched, and Stop (``task.cancel()``) closes the stream and keeps the text."""
+"""``RagService`` unchanged on the GUI's qasync loop: the question is embedded and searched off the
+loop's thread while the loop keeps ticking, and Stop (``task.cancel()``) closes the stream and
+keeps the text. (How late the loop runs meanwhile is a figure for bench/ui_stall.py.)"""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
+import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,27 @@ from tests.support.qt_async import async_loop, run_coro  # noqa: F401
 from tests.support.rag_kb import add_document
 
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(120)]
+
+WATCHED = {"embed_query", "search"}  # Embedder.embed_query, KnowledgeStore.search
+
+
+@contextmanager
+def calls_on_this_thread(names: set[str]) -> Iterator[list[str]]:
+    """Record every call, on this thread, of a ``qwen_desk`` function named in ``names`` (the
+    interpreter's profile hook: the real code runs, nothing is replaced)."""
+    seen: list[str] = []
+
+    def hook(frame: Any, event: str, arg: Any) -> None:
+        code = frame.f_code
+        if event == "call" and code.co_name in names and "qwen_desk" in code.co_filename:
+            seen.append(code.co_name)
+
+    old: Callable[..., Any] | None = sys.getprofile()
+    sys.setprofile(hook)
+    try:
+        yield seen
+    finally:
+        sys.setprofile(old)
 
 
 @pytest.fixture
@@ -46,7 +70,7 @@ def test_answer_and_stop_on_the_qasync_loop(qtbot: Any, async_loop: Any, store: 
 
         async def ticker() -> None:
             while True:
-                ticks.append(time.perf_counter())
+                ticks.append(time.time())  # the clock of the stand-in's records
                 await asyncio.sleep(0.005)
 
         async def full_answer() -> list[Any]:
@@ -54,12 +78,15 @@ def test_answer_and_stop_on_the_qasync_loop(qtbot: Any, async_loop: Any, store: 
 
         standin.set_answer("Emperor penguins breed in the Antarctic winter [1].")
         tick_task = asyncio.get_running_loop().create_task(ticker())
-        events = run_coro(qtbot, full_answer())
+        with calls_on_this_thread(WATCHED) as on_the_loop:
+            events = run_coro(qtbot, full_answer())
         tick_task.cancel()
         done = events[-1]
         assert isinstance(done, AnswerDone) and [c.n for c in done.citations] == [1]
-        gaps = [b - a for a, b in itertools.pairwise(ticks)]
-        assert gaps and max(gaps) < 0.25, max(gaps)  # the loop never blocked on embed/search
+        assert done.citations[0].path == "/docs/nature.pdf"  # it did embed and search...
+        assert on_the_loop == []  # ...but not on the loop's thread
+        asked = standin.last_request("/api/chat").time
+        assert sum(t < asked for t in ticks) >= 2  # the loop kept running meanwhile
 
         standin.set_answer(answer)
         seen: list[Any] = []
@@ -69,11 +96,11 @@ def test_answer_and_stop_on_the_qasync_loop(qtbot: Any, async_loop: Any, store: 
                 seen.append(event)
 
         task = asyncio.get_running_loop().create_task(consume())
-        qtbot.waitUntil(lambda: sum(isinstance(e, TokenDelta) for e in seen) >= 5, timeout=10000)
+        qtbot.waitUntil(lambda: sum(isinstance(e, TokenDelta) for e in seen) >= 5, timeout=60_000)
         task.cancel()
-        qtbot.waitUntil(task.done, timeout=5000)
+        qtbot.waitUntil(task.done, timeout=60_000)  # hang guards: these take well under 1 s
         assert task.cancelled()
-        assert standin.wait_for_disconnect(2.0)
+        assert standin.wait_for_disconnect(30)
         found = next(e for e in seen if isinstance(e, SourcesFound))
         saved = conversations.message(found.message_id)
         assert saved.state is MessageState.STOPPED and saved.text.startswith("w0 w1")

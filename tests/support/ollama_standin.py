@@ -1200,7 +1200,24 @@ def _embed_vector(text: str, dim: int) -> list[float]:
 # ---------------------------------------------------------------------------------------------
 
 
+STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Serve until SIGINT or SIGTERM, then stop (cutting open streams) and return 0.
+
+    The signals are blocked in this thread before any other thread exists, so every server
+    thread inherits the block and the only way they arrive is ``sigwait`` here, once the URL line
+    is out. That holds whatever the parent left behind: a SIGINT disposition of "ignore" (a job
+    started in the background by a non-interactive shell, as CI runners and ``cmd &`` do, passes
+    SIG_IGN on and Python then never raises KeyboardInterrupt), or a signal that the kernel would
+    otherwise hand to a server thread, where it would only set a flag that the main thread,
+    asleep in C, never looks at. A signal sent before the URL line waits, blocked, and ends the
+    server as soon as it is up.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    for signum in STOP_SIGNALS:  # not SIG_IGN: an ignored signal may be discarded, not queued
+        signal.signal(signum, signal.SIG_DFL)
     parser = argparse.ArgumentParser(description="Serve the Ollama stand-in until Ctrl+C.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=11434)
@@ -1221,18 +1238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         host=args.host,
         port=args.port,
     )
-
-    def stop_on_term(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop_on_term)  # a background job ignores SIGINT
-    with server:
+    with server:  # stop() on the way out: no new connections, open streams cut
         print(server.url, flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+        signal.sigwait(STOP_SIGNALS)
     return 0
 
 
