@@ -2,10 +2,11 @@
 
 Rules, in order of strength:
 - headers and footers (running text: DOCX header/footer parts, PDF lines repeated at the same
-  place on many pages) never become chunks, and no chunk spans one (``ParsedDocument.
-  running_text`` keeps them as metadata);
-- a chunk never spans two pages (it cites one page) and never mixes body text with notes; a table stays whole when it fits (with the text around it when there is
-  room), else it starts a new chunk and is split between rows, without overlap;
+  place on many pages) never become chunks, and no chunk spans one
+  (``ParsedDocument.running_text`` keeps them as metadata);
+- a chunk never spans two pages (it cites one page) and never mixes body text with notes;
+  a table stays whole when it fits (with the text around it when there is room), else it
+  starts a new chunk and is split between rows, without overlap;
 - a heading starts a new chunk, unless the chunk so far is tiny (a heading followed by a
   sub-heading stays with its first paragraph);
 - a paragraph that does not fit starts a new chunk when the current one is at least half full;
