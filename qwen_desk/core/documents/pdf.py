@@ -470,7 +470,7 @@ def _add_form_values(doc: Any, pages: list[_Page], warnings: list[str]) -> None:
 
 def _mark_running(pages: list[_Page]) -> list[str]:
     """Split running headers, footers and page numbers off into margin regions; their texts."""
-    lines: list[list[tuple[str, Rect]]] = []
+    lines: list[list[tuple[str, Rect, bool]]] = []
     owners: list[list[tuple[_Region, int]]] = []
     for page in pages:
         page_lines, page_owners = [], []
@@ -478,7 +478,7 @@ def _mark_running(pages: list[_Page]) -> list[str]:
             if region.table:
                 continue
             for i, line in enumerate(region.lines):
-                page_lines.append((line.text, line.rect))
+                page_lines.append((line.text, line.rect, len(region.lines) == 1))
                 page_owners.append((region, i))
         lines.append(page_lines)
         owners.append(page_owners)

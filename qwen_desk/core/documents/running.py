@@ -5,12 +5,14 @@ with digits blanked ("第 3 页 共 20 页", "Page 3 of 20", "- 3 -" and "2018" 
 their neighbours) and whitespace removed, by similarity (``SIMILAR``), so a header that names a
 chapter next to the page number still groups. Place: lines wholly in the top or bottom band of
 the page (``BAND``) are compared within their band, whatever their exact height or left/right
-position (odd and even pages differ); other lines (watermarks, side stamps) only when short and
-centred within ``SAME_PLACE`` of each other.
+position (odd and even pages differ); other lines (watermarks, side stamps) only when short,
+alone in their text block (not the last line of a paragraph that happens to end at the same
+height on several pages) and centred within ``SAME_PLACE`` of each other.
 
 A group is running text when it covers at least ``MIN_PAGES`` pages and ``MIN_SHARE`` of the
-pages with text: a 2-page document never loses anything, and neither does a paragraph that
-happens to repeat somewhere in the body. Pure geometry and strings, no pymupdf.
+pages with text (``MIN_BODY_SHARE`` outside the bands): a 2-page document never loses
+anything, and neither does a paragraph that happens to repeat somewhere in the body. Pure
+geometry and strings, no pymupdf.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ BAND = 0.12  # share of the page height at the top and at the bottom that margin
 SAME_PLACE = 0.03  # share of the page size two watermark centres may differ by
 MIN_PAGES = 3
 MIN_SHARE = 0.4
+MIN_BODY_SHARE = 0.6
 SIMILAR = 0.85  # SequenceMatcher ratio of two normalised texts of one group
 MAX_CHARS = 200  # longer lines are body text, wherever they are
 MAX_BODY_CHARS = 60  # a watermark or stamp outside the bands is short
@@ -68,26 +71,27 @@ def _near(a: tuple[str, float, float], b: tuple[str, float, float]) -> bool:
 
 
 def find_running(
-    pages: Sequence[Sequence[tuple[str, Rect]]], sizes: Sequence[tuple[float, float]]
+    pages: Sequence[Sequence[tuple[str, Rect, bool]]], sizes: Sequence[tuple[float, float]]
 ) -> tuple[set[tuple[int, int]], list[str]]:
     """Which lines are running text: ({(page index, line index)}, one text per group found).
 
-    ``pages[i]`` lists the lines of page ``i`` as (text, rect) in the page's coordinates,
-    ``sizes[i]`` its (width, height).
+    ``pages[i]`` lists the lines of page ``i`` as (text, rect, alone in its block) in the
+    page's coordinates, ``sizes[i]`` its (width, height).
     """
     with_text = sum(1 for lines in pages if lines)
     needed = max(MIN_PAGES, math.ceil(MIN_SHARE * with_text))
+    needed_body = max(MIN_PAGES, math.ceil(MIN_BODY_SHARE * with_text))
     if with_text < needed:
         return set(), []
     groups: list[_Group] = []
     exact: dict[tuple[str, str], list[_Group]] = {}
     for p, lines in enumerate(pages):
-        for i, (text, rect) in enumerate(lines):
+        for i, (text, rect, alone) in enumerate(lines):
             key = normalise(text)
             place = _place(rect, sizes[p]) if p < len(sizes) else None
             if not key or place is None or len(key) > MAX_CHARS:
                 continue
-            if place[0] == "body" and len(key) > MAX_BODY_CHARS:
+            if place[0] == "body" and (len(key) > MAX_BODY_CHARS or not alone):
                 continue
             group = _group_for(key, place, groups, exact)
             if group is None:
@@ -99,7 +103,7 @@ def find_running(
     running: set[tuple[int, int]] = set()
     texts: list[str] = []
     for group in groups:
-        if len(group.pages) >= needed:
+        if len(group.pages) >= (needed_body if group.place[0] == "body" else needed):
             running.update(group.members)
             texts.append(group.text)
     return running, texts
