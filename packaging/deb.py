@@ -54,8 +54,17 @@ KNOWN_SONAME_PACKAGES = {
 # Needed only by optional Qt plugins (the GTK platform theme: native dialogs on GNOME).
 OPTIONAL_SONAME_PACKAGES = {"libgtk-3.so.0": "libgtk-3-0", "libgdk-3.so.0": "libgtk-3-0"}
 RECOMMENDS = ("desktop-file-utils", "shared-mime-info", "hicolor-icon-theme")
-# Always wanted on a desktop even if no bundled library links them directly.
-BASE_DEPENDS = ("libxcb-cursor0", "libxkbcommon-x11-0", "libegl1", "libgl1", "libfontconfig1")
+# Always wanted on a desktop even if no bundled library links them directly. A CJK font is a
+# dependency, not a recommendation: without one every Chinese character is drawn as a box.
+CJK_FONT = "fonts-noto-cjk"
+BASE_DEPENDS = (
+    "libxcb-cursor0",
+    "libxkbcommon-x11-0",
+    "libegl1",
+    "libgl1",
+    "libfontconfig1",
+    CJK_FONT,
+)
 
 _LDD_LINE = re.compile(r"^\s*(\S+)\s+=>\s+(not found|\S+)")
 

@@ -206,3 +206,14 @@ def test_deb_installs_menu_entry_icons_and_no_maintainer_scripts(
     with tarfile.open(fileobj=io.BytesIO(members)) as control_tar:
         names = {Path(n).name for n in control_tar.getnames()}
     assert not names & {"preinst", "postinst", "prerm", "postrm"}  # removal keeps user data
+
+
+def test_the_deb_depends_on_a_cjk_font() -> None:
+    """Chinese is boxes without a CJK font: the .deb must bring one."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("deb", REPO / "packaging" / "deb.py")
+    assert spec is not None and spec.loader is not None
+    deb = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(deb)
+    assert "fonts-noto-cjk" in deb.BASE_DEPENDS
