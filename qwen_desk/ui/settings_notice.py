@@ -13,12 +13,6 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from qwen_desk.core.settings import NOT_KEPT_ASIDE, NOT_SAVED, Settings
 
-_CONTEXT = "SettingsNotice"
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate(_CONTEXT, text)
-
 
 def settings_notice_text(settings: Settings) -> str:
     """What was reset and where the old file is, translated ("" when nothing happened)."""
@@ -26,21 +20,38 @@ def settings_notice_text(settings: Settings) -> str:
         return ""
     if settings.all_reset:
         parts = [
-            _tr("The settings file could not be read: all settings were reset to their defaults.")
+            QCoreApplication.translate(
+                "SettingsNotice",
+                "The settings file could not be read: all settings were reset to their defaults.",
+            )
         ]
     elif settings.reset_keys:
         parts = [
-            _tr("These settings could not be read and were reset to their defaults: %1.").replace(
-                "%1", ", ".join(settings.reset_keys)
-            )
+            QCoreApplication.translate(
+                "SettingsNotice",
+                "These settings could not be read and were reset to their defaults: %1.",
+            ).replace("%1", ", ".join(settings.reset_keys))
         ]
     else:
-        parts = [_tr("The settings file was damaged; the settings that could be read were kept.")]
+        parts = [
+            QCoreApplication.translate(
+                "SettingsNotice",
+                "The settings file was damaged; the settings that could be read were kept.",
+            )
+        ]
     kept = settings.kept_aside
     if kept is not None:
-        parts.append(_tr("The old file was kept as %1.").replace("%1", str(kept)))
+        parts.append(
+            QCoreApplication.translate("SettingsNotice", "The old file was kept as %1.").replace(
+                "%1", str(kept)
+            )
+        )
     if any(p.code in (NOT_KEPT_ASIDE, NOT_SAVED) for p in settings.problems):
-        parts.append(_tr("The settings file could not be repaired: it was left as it is."))
+        parts.append(
+            QCoreApplication.translate(
+                "SettingsNotice", "The settings file could not be repaired: it was left as it is."
+            )
+        )
     return "\n\n".join(parts)
 
 
@@ -52,7 +63,7 @@ def show_settings_notice(parent: QWidget, settings: Settings) -> QMessageBox | N
     box = QMessageBox(parent)
     box.setObjectName("SettingsNotice")
     box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle(_tr("Settings reset"))
+    box.setWindowTitle(QCoreApplication.translate("SettingsNotice", "Settings reset"))
     box.setText(text)
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     box.setStandardButtons(QMessageBox.StandardButton.Ok)
