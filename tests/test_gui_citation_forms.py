@@ -1,0 +1,50 @@
+"""Every citation form core/citations.py reads becomes clickable chips in a real MarkdownView."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QTextCursor
+
+from qwen_desk.ui.markdown_view import CITE_SCHEME, MarkdownView
+
+FORMS = [
+    ("See [1].", [1]),
+    ("See 【1】.", [1]),
+    ("See ［１］.", [1]),
+    ("See [1-3].", [1, 2, 3]),
+    ("See [1–3].", [1, 2, 3]),
+    ("See [1; 2].", [1, 2]),
+    ("See [1，2].", [1, 2]),
+    ("See [1、2].", [1, 2]),
+    ("See [1,2,3].", [1, 2, 3]),
+]
+
+
+def _chips(view: MarkdownView) -> list[int]:
+    doc = view.document()
+    out: list[int] = []
+    last = None
+    for pos in range(doc.characterCount()):
+        cursor = QTextCursor(doc)
+        cursor.setPosition(pos)
+        cursor.movePosition(QTextCursor.MoveOperation.Right, QTextCursor.MoveMode.KeepAnchor)
+        href = cursor.charFormat().anchorHref()
+        if href.startswith(f"{CITE_SCHEME}:") and href != last:
+            out.append(int(href.split(":", 1)[1]))
+        last = href if href.startswith(f"{CITE_SCHEME}:") else None
+    return out
+
+
+@pytest.mark.parametrize(("text", "numbers"), FORMS)
+def test_form_becomes_chips(qtbot, text: str, numbers: list[int]) -> None:
+    view = MarkdownView()
+    qtbot.addWidget(view)
+    view.set_markdown(text)
+    assert _chips(view) == numbers
+
+
+def test_code_is_not_cited(qtbot) -> None:
+    view = MarkdownView()
+    qtbot.addWidget(view)
+    view.set_markdown("`【1】` and\n\n```\n[2]\n```\n")
+    assert _chips(view) == []
