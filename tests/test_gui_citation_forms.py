@@ -48,3 +48,31 @@ def test_code_is_not_cited(qtbot) -> None:
     qtbot.addWidget(view)
     view.set_markdown("`【1】` and\n\n```\n[2]\n```\n")
     assert _chips(view) == []
+
+
+def test_streamed_partial_marker_is_no_chip_until_closed(qtbot) -> None:
+    view = MarkdownView()
+    qtbot.addWidget(view)
+    view.append_markdown("Notice is sixty days 【")
+    view.append_markdown("1")
+    assert _chips(view) == []
+    view.append_markdown("-2")
+    assert _chips(view) == []
+    view.append_markdown("】.")
+    assert _chips(view) == [1, 2]
+
+
+def test_click_on_full_width_chip_emits_its_number(qtbot) -> None:
+    from PySide6.QtCore import Qt
+
+    view = MarkdownView()
+    qtbot.addWidget(view)
+    view.resize(500, 200)
+    view.show()
+    view.set_markdown("通知期为六十天［２］。")
+    cursor = view.document().find("2")
+    assert cursor.charFormat().anchorHref() == "cite:2"
+    rect = view.cursorRect(cursor)
+    with qtbot.waitSignal(view.sig_citation_clicked) as blocker:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert blocker.args == [2]
