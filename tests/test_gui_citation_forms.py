@@ -46,7 +46,7 @@ def test_form_becomes_chips(qtbot, text: str, numbers: list[int]) -> None:
 def test_code_is_not_cited(qtbot) -> None:
     view = MarkdownView()
     qtbot.addWidget(view)
-    view.set_markdown("`【1】` and\n\n```\n[2]\n```\n")
+    view.set_markdown("Code: `【1】` and `[3]`\n\n```\n[2]\n```\n")
     assert _chips(view) == []
 
 

@@ -204,9 +204,10 @@ class MarkdownView(QTextBrowser):
         markers = find_markers(text)  # the one rule of core/citations (all bracket forms)
         for match in reversed(markers):  # from the end, so earlier positions stay valid
             cursor = QTextCursor(doc)
-            cursor.setPosition(match.start)
+            cursor.setPosition(match.start + 1)  # charFormat() is that of the char before
             if cursor.block().blockFormat().nonBreakableLines() or _is_code(cursor):
                 continue
+            cursor.setPosition(match.start)
             cursor.setPosition(match.end, QTextCursor.MoveMode.KeepAnchor)
             base = cursor.charFormat()
             cursor.removeSelectedText()
