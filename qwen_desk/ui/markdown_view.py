@@ -13,7 +13,8 @@ and drops its block format (a heading or a code block would lose its style), so 
 converted with a zero-width sentinel paragraph in front; the sentinel is what merges, and it is
 deleted afterwards.
 
-Citation markers ``[n]`` (also ``[1, 2]``/``[1，2]``) outside code become chips: anchors with the
+Citation markers (every form ``core.citations.find_markers`` reads: ``[1, 2]``, ``[1-3]``,
+``【1】``, ``［１］``) outside code become chips: anchors with the
 ``cite:n`` URL, drawn on a tinted background; a click emits ``sig_citation_clicked(n)``. The view
 sizes itself to its document's height (it lives in a scroll area and never scrolls itself).
 """
@@ -35,10 +36,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QWidget
 
+from qwen_desk.core.citations import find_markers
+
 CITE_SCHEME = "cite"
 _SENTINEL = "\u200b"
-_CITATION_RE = re.compile(r"\[(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\]")
-_NUMBER_RE = re.compile(r"\d{1,3}")
 _FENCE_RE = re.compile(r"^ {0,3}(```|~~~)")
 
 
@@ -200,16 +201,17 @@ class MarkdownView(QTextBrowser):
     def _make_chips(self, doc: QTextDocument) -> None:
         """Turn ``[n]`` markers of ``doc`` (outside code) into chip anchors."""
         text = doc.toRawText()  # U+2029 between blocks: offsets are document positions
-        matches = list(_CITATION_RE.finditer(text))
-        for match in reversed(matches):  # from the end, so earlier positions stay valid
+        markers = find_markers(text)  # the one rule of core/citations (all bracket forms)
+        for match in reversed(markers):  # from the end, so earlier positions stay valid
             cursor = QTextCursor(doc)
-            cursor.setPosition(match.start())
+            cursor.setPosition(match.start + 1)  # charFormat() is that of the char before
             if cursor.block().blockFormat().nonBreakableLines() or _is_code(cursor):
                 continue
-            cursor.setPosition(match.end(), QTextCursor.MoveMode.KeepAnchor)
+            cursor.setPosition(match.start)
+            cursor.setPosition(match.end, QTextCursor.MoveMode.KeepAnchor)
             base = cursor.charFormat()
             cursor.removeSelectedText()
-            numbers = _NUMBER_RE.findall(match.group(1))
+            numbers = [str(n) for n in dict.fromkeys(match.numbers)]
             for i, number in enumerate(numbers):
                 if i:
                     cursor.insertText("\u200a", base)
