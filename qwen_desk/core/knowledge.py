@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from qwen_desk.core import paths
 from qwen_desk.core.errors import DocumentNotFound
 from qwen_desk.core.settings import Settings
+from qwen_desk.core.store.write_lock import ProcessWriteLock
 from qwen_desk.core.types import DocumentRecord, Hit
 
 if TYPE_CHECKING:
@@ -48,7 +49,8 @@ class KnowledgeBase:
         self.data_dir = data_dir or self.settings.resolved_data_dir
         self.root = paths.knowledge_base_dir(self.data_dir)
         self.parser_timeout_s = parser_timeout_s
-        self.write_lock = threading.Lock()  # one store write at a time (never held to embed)
+        # one store write at a time, across threads and processes (never held to embed)
+        self.write_lock = ProcessWriteLock(self.root / ".write.lock")
         self._lock = threading.RLock()  # guards lazy opening only
         self._embedder = embedder
         self._owns_embedder = embedder is None
