@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from qwen_desk.controllers.services import AppServices
     from qwen_desk.ui.main_window import MainWindow
 
+log = logging.getLogger(__name__)
+
 ORGANIZATION = "QwenDesk"
 APPLICATION = "Qwen Desk"
 DESKTOP_FILE = "io.github.qwendesk.QwenDesk"
@@ -163,12 +165,28 @@ def run(desk: Desk) -> int:
     try:
         with loop:
             loop.run_until_complete(closed.wait())
+            loop.run_until_complete(_close_controllers(desk.window))
     finally:
         if desk.instance is not None:
             desk.instance.close()
         desk.services.close()
         desk.gc_guard.close()  # one full collection here, then automatic collection as before
     return 0
+
+
+CLOSE_BOUND_S = 1.0  # the longest the controllers may take to stop their tasks at exit
+
+
+async def _close_controllers(window: MainWindow) -> None:
+    """Stop a streaming answer (it saves itself as stopped) and any pull or poll, within a
+    bound: a task that does not finish in time is left behind rather than hanging the exit."""
+    closing = [asyncio.ensure_future(c.aclose()) for c in (window.chat, window.ollama)]
+    done, pending = await asyncio.wait(closing, timeout=CLOSE_BOUND_S)
+    for task in pending:
+        task.cancel()
+    for task in done:
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("closing a controller failed", exc_info=task.exception())
 
 
 def _guard_garbage_collection(desk: Desk) -> Any:
