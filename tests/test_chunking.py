@@ -195,7 +195,8 @@ def test_corpus_documents_chunk_fast_and_correctly(corpus: Path) -> None:
     chunks = chunk_document(handbook, doc_id="doc1", collection="kb")
     elapsed = time.perf_counter() - started
     print(f"handbook: {len(handbook.text)} chars -> {len(chunks)} chunks in {elapsed:.2f} s")
-    assert elapsed < 5  # ~0.3-0.5 s on an idle 2-core machine
+    # No time bound here (~0.3-0.5 s on an idle 2-core machine): bench/ingest.py's ``huge``
+    # section times chunking of the 619-page PDF.
     check_chunks(handbook, chunks, 220)
     assert sum(c.n_tokens < 20 for c in chunks) < len(chunks) // 50
     for name in ("pdf/pdfjs__tracemonkey.pdf", "text/chatchat__zh__大模型推理优化策略.md"):

@@ -77,10 +77,16 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
+# Wall time of the first ``add`` (parse, model load, embedding), for relative checks only.
+FIRST_ADD_S: list[float] = []
+
+
 @pytest.fixture(scope="module")
 def indexed(home: Path, files: dict[str, Path]) -> list[dict[str, Any]]:
     order = ["pdf", "docx", "md", "broken"]
+    started = time.monotonic()
     proc = run(home, "add", *(str(files[k]) for k in order), "--collection", "kb", "--json")
+    FIRST_ADD_S.append(time.monotonic() - started)
     assert proc.returncode == 1, proc.stderr  # the broken PDF failed, the others did not
     return json_lines(proc.stdout)
 
@@ -123,7 +129,9 @@ def test_readding_is_unchanged_and_fast(
     rows = json_lines(proc.stdout)
     assert [r["status"] for r in rows] == ["unchanged", "unchanged"]
     assert rows[0]["doc_id"] == indexed[0]["doc_id"] and rows[0]["chunks"] == indexed[0]["chunks"]
-    assert elapsed < 15, elapsed  # no parse, no embedding, no model load
+    # No parse, no embedding, no model load: faster than the first add, which did all three
+    # (relative, so it holds on a busy machine; the CLI's own start-up is in both).
+    assert FIRST_ADD_S and elapsed < FIRST_ADD_S[0], (elapsed, FIRST_ADD_S)
 
 
 def test_search_finds_chinese_with_a_chinese_query(home: Path, indexed: list[Any]) -> None:

@@ -84,6 +84,17 @@ def test_missing_model_fails_with_a_pull_hint() -> None:
 
 
 def test_disk_thresholds(tmp_path: Any) -> None:
-    check = check_disk(tmp_path / "not" / "yet")
-    assert check.status in (Status.OK, Status.WARN)
-    assert check.details["free_bytes"] > 0
+    """The real free space against thresholds set around it: each branch is reached."""
+    folder = tmp_path / "not" / "yet"
+    default = check_disk(folder)
+    assert default.status in (Status.OK, Status.WARN, Status.FAIL)
+    free = default.details["free_bytes"]
+    assert free > 0
+    above = 2 * free + 1024**3  # out of reach whatever else writes to this disk meanwhile
+    ok_check = check_disk(folder, fail_below=1, warn_below=1)
+    assert ok_check.status is Status.OK, ok_check
+    warn_check = check_disk(folder, fail_below=1, warn_below=above)
+    assert warn_check.status is Status.WARN and "5 GB" in warn_check.fix, warn_check
+    fail_check = check_disk(folder, fail_below=above, warn_below=above)
+    assert fail_check.status is Status.FAIL and "Free some disk space" in fail_check.fix
+    assert fail_check.details["path"] == str(folder)

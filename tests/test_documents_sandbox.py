@@ -73,8 +73,8 @@ def test_timeout_kills_and_restarts_the_child(
     first = parser.pid
     started = time.perf_counter()
     with pytest.raises(ParseTimeout):
-        parser.request("test_sleep", (30,), 0.5)
-    assert time.perf_counter() - started < 10
+        parser.request("test_sleep", (60,), 0.5)
+    assert time.perf_counter() - started < 30  # the timeout ended it, not the 60 s sleep
     assert parser.pid is None  # killed
     assert parser.parse(pdf_files["plain"]).page_count == 3
     assert parser.pid not in (None, first)

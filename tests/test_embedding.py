@@ -105,9 +105,15 @@ def test_count_tokens_matches_the_model_tokenizer(embedder: Embedder) -> None:
 
 
 def test_query_does_not_wait_behind_document_batches(embedder: Embedder) -> None:
-    """A query from another thread returns fast while the worker embeds 500 long texts."""
-    texts = long_text(500, words_each=40).split("\n\n")
-    started = threading.Event()
+    """A query from another thread is answered while a document batch is in flight.
+
+    Ordering, not wall time (bench/embedding_speed.py has the latency): if a query waited for
+    the running batch (one lock around the forward pass, a queue on the worker), a batch would
+    end during every query. Batches of 64 long texts take far longer than one short query, so
+    with concurrent forward passes most queries see no batch end, on a busy machine too.
+    """
+    texts = long_text(500, words_each=150).split("\n\n")
+    batches_done: list[int] = []
     done = threading.Event()
     stop = threading.Event()
 
@@ -115,23 +121,27 @@ def test_query_does_not_wait_behind_document_batches(embedder: Embedder) -> None
         try:
             embedder.embed_documents(
                 texts,
-                batch_size=32,
-                on_progress=lambda d, t: started.set(),
+                batch_size=64,
+                on_progress=lambda d, t: batches_done.append(d),
                 should_cancel=stop.is_set,
             )
         except Cancelled:
             return
         done.set()
 
+    embedder.embed_query("warm-up")
     worker = threading.Thread(target=ingest)
     worker.start()
-    assert started.wait(60)
-    latencies = []
-    for _ in range(3):
-        t0 = time.perf_counter()
+    guard = time.monotonic() + 120  # a hang guard, not a performance bound
+    while not batches_done and time.monotonic() < guard:
+        time.sleep(0.01)
+    assert batches_done, "the first batch never finished"
+    crossed = []
+    for _ in range(5):
+        before = len(batches_done)
         embedder.embed_query("valve pressure inspection report")
-        latencies.append(time.perf_counter() - t0)
+        crossed.append(len(batches_done) - before)
     assert not done.is_set(), "the ingestion finished too early to prove anything"
     stop.set()
     worker.join(120)
-    assert max(latencies) < 0.5, latencies
+    assert sum(n == 0 for n in crossed) >= 3, f"batches ended during the queries: {crossed}"

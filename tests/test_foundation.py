@@ -84,7 +84,7 @@ def test_import_contracts_hold() -> None:
     """import-linter's contracts from pyproject.toml (layers, no Qt in core)."""
     root = Path(__file__).resolve().parent.parent
     lint = Path(sys.executable).with_name("lint-imports")
-    if not lint.exists():
-        pytest.skip("import-linter is not installed (pip install -e '.[dev]')")
+    # A dev dependency of this project, not an external tool: absent is a failure, not a skip.
+    assert lint.exists(), "import-linter is not installed (pip install -e '.[dev]')"
     out = subprocess.run([str(lint)], cwd=root, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
@@ -140,13 +142,16 @@ def test_edit_last_question_resends_edited_text(panel: ChatPanel, qtbot) -> None
 
 @pytest.mark.slow
 def test_flush_cost_does_not_grow_with_answer_length() -> None:
-    """Median time per 10-token flush at ~4,000 tokens vs ~200 tokens (bench/chat_flush.py)."""
-    result = measure(4200)
+    """Median CPU time per 10-token flush at ~4,000 tokens vs ~200 tokens.
+
+    Relative only, in the GUI thread's CPU time (other processes do not inflate it); the wall
+    figures are bench/chat_flush.py's.
+    """
+    result = measure(4200, clock=time.thread_time)
     assert result["answer_chars"] > 10_000
     assert (
         result["flush_ms_median_at_4000_tokens"] < 3 * result["flush_ms_median_at_200_tokens"] + 1
     )
-    assert result["flush_ms_median_at_4000_tokens"] < 40  # a sanity bound (shared CI cores)
 
 
 def test_view_sticks_to_bottom_while_streaming(panel: ChatPanel, qtbot) -> None:

@@ -52,7 +52,7 @@ def test_window_connects_to_the_host_given_only_by_the_variable(
             bar = ModelBar(ollama)
             qtbot.addWidget(bar)
             bar.show()
-            qtbot.waitUntil(lambda: ollama.state == CONNECTED, timeout=20_000)
+            qtbot.waitUntil(lambda: ollama.state == CONNECTED, timeout=60_000)
             assert server.version in bar.pill.text()
 
             dialog = SettingsDialog(services)

@@ -146,7 +146,7 @@ def test_second_launch_hands_its_files_to_the_first(qtbot, tmp_path) -> None:
     first = SingleInstance(name)
     assert first.listen()
     second = SingleInstance(name)
-    with qtbot.waitSignal(first.sig_files_received, timeout=5000) as blocker:
+    with qtbot.waitSignal(first.sig_files_received, timeout=60_000) as blocker:
         assert second.forward(["report.pdf", str(tmp_path / "b.docx")])
     assert blocker.args[0][0].endswith("report.pdf")
     assert blocker.args[0][1] == str(tmp_path / "b.docx")
@@ -185,7 +185,7 @@ def test_a_burst_of_ingestion_events_is_coalesced(qtbot, services) -> None:
     thread = threading.Thread(target=worker)
     thread.start()
     thread.join()
-    qtbot.waitUntil(lambda: controller.document_model.rowCount() == n, timeout=10_000)
+    qtbot.waitUntil(lambda: controller.document_model.rowCount() == n, timeout=60_000)
     assert len(wakes) == 1
     assert controller.document_model.item(0).path == "/docs/0999.pdf"  # newest on top
     assert controller.busy  # 1000 files queued, none finished

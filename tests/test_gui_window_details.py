@@ -125,7 +125,7 @@ def test_new_chat_and_switching_clear_the_viewer_and_the_speed(qtbot, standin, t
 @pytest.mark.usefixtures("async_loop")
 def test_vram_and_speed_are_shown_once_in_the_model_bar(qtbot, standin) -> None:
     win = _window(qtbot, standin.url)
-    qtbot.waitUntil(lambda: "VRAM" in win.model_bar.vram.text(), timeout=20_000)
+    qtbot.waitUntil(lambda: "VRAM" in win.model_bar.vram.text(), timeout=60_000)
     win.chat.sig_stats.emit(StreamStats(done_reason="stop", tokens_per_s=88.0))
     assert win.model_bar.speed.text() == "88 tokens/s"
     status_texts = [label.text() for label in win.status.findChildren(QLabel)]

@@ -266,16 +266,18 @@ def test_search_stays_fast_while_indexing(kb: KnowledgeBase, rec: Recorder, tmp_
     (job,) = kb.ingest.add_paths([big], C)
     first = rec.wait_for(lambda e: e.job_id == job and e.state is IngestState.EMBEDDING)
     assert first.total >= 300
-    latencies = []
-    while len(latencies) < 12 and not any(e.job_id == job and e.finished for e in rec.events):
-        started = time.perf_counter()
+    # Ordering, not wall time (bench/search.py has the latency): a search that waited for the
+    # running embedding batch would see a batch end during every call; most searches see none.
+    crossed = []
+    while len(crossed) < 12 and not any(e.job_id == job and e.finished for e in rec.events):
+        before = len(rec.events)
         hits = kb.search("penguins keep the egg warm", C, k=5)
-        latencies.append(time.perf_counter() - started)
+        crossed.append(sum(e.job_id == job for e in rec.events[before:]))
         assert hits and "penguin" in hits[0].text.lower()
         time.sleep(0.2)
     progress = [e for e in rec.events if e.job_id == job and e.state is IngestState.EMBEDDING]
-    assert len(latencies) >= 5 and progress[-1].done < progress[-1].total  # overlapped
-    assert max(latencies) < 0.5, latencies
+    assert len(crossed) >= 5 and progress[-1].done < progress[-1].total  # overlapped
+    assert sum(n == 0 for n in crossed) > len(crossed) // 2, crossed
     kb.ingest.cancel(job)
     rec.wait([job])
 
@@ -414,11 +416,11 @@ def test_huge_pdf_streams_with_progress_and_cancels(
         lambda e: e.job_id == job and e.state is IngestState.EMBEDDING and e.done > 0, 180
     )
     assert progress.pages == 619 and progress.total > 1000
-    asked = time.monotonic()
     kb.ingest.cancel(job)
-    (final,) = rec.wait([job], timeout=60)
+    (final,) = rec.wait([job], timeout=120)  # a hang guard
     assert final.state is IngestState.CANCELLED
-    assert time.monotonic() - asked < 30  # stops after the current batch, not at the end
+    last = max(e.done for e in rec.events if e.job_id == job and e.state is IngestState.EMBEDDING)
+    assert last < progress.total  # stopped after the current batch, not at the end
     assert kb.store.get_document(C, progress.doc_id or "") is None
 
 

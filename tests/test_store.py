@@ -283,7 +283,7 @@ def test_second_process_handle_sees_commits(tmp_path: Path) -> None:
     reader = open_store(root)
     assert writer.is_primary and not reader.is_primary
     writer.replace_document(*make_doc("d1", ["fresh words"]))
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 60  # a hang guard: the loop ends as soon as it is seen
     while time.monotonic() < deadline:
         if reader.search("fresh", None, collection="default", mode="fts"):
             break

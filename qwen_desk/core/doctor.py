@@ -86,17 +86,20 @@ def _nearest_existing(path: Path) -> Path:
     return path
 
 
-def check_disk(data_dir: Path) -> Check:
+def check_disk(
+    data_dir: Path, fail_below: int = DISK_FAIL_BYTES, warn_below: int = DISK_WARN_BYTES
+) -> Check:
+    """FAIL under ``fail_below`` free bytes, WARN under ``warn_below`` (parameters for tests)."""
     usage = shutil.disk_usage(_nearest_existing(data_dir))
     free_gb = usage.free / 1024**3
     details = {"path": str(data_dir), "free_bytes": usage.free, "total_bytes": usage.total}
     summary = f"{free_gb:.1f} GB free for {data_dir}"
-    if usage.free < DISK_FAIL_BYTES:
+    if usage.free < fail_below:
         return fail(
             "disk", summary, "Free some disk space or move the data folder in the settings.",
             **details,
         )  # fmt: skip
-    if usage.free < DISK_WARN_BYTES:
+    if usage.free < warn_below:
         return warn("disk", summary, "Less than 5 GB free: large documents may not fit.", **details)
     return ok("disk", summary, **details)
 
