@@ -393,10 +393,14 @@ def test_pull_reports_progress_speed_and_eta() -> None:
         completed = [p.completed for p in layer]
         assert completed == sorted(completed) and completed[-1] == 5_000_000
         speeds = [p.bytes_per_s for p in layer if p.bytes_per_s]
-        assert speeds and 5e6 < speeds[-1] < 15e6
+        # The stand-in paces at 10 MB/s: the reported rate can fall behind that on a busy machine,
+        # never run ahead of it (bench/ measures the pace itself).
+        assert speeds and 0 < speeds[-1] < 15e6
         etas = [p.eta_s for p in layer if p.eta_s is not None]
         assert etas[0] > etas[-2] >= 0
-        assert etas[0] < 1.0
+        for p in layer:
+            if p.bytes_per_s and p.eta_s is not None:
+                assert p.eta_s == pytest.approx((p.total - p.completed) / p.bytes_per_s, rel=1e-6)
         assert "tiny:1b" in [
             m.name for m in run(with_backend(server.url, lambda b: b.list_models()))
         ]
