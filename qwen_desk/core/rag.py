@@ -140,6 +140,7 @@ class SourcesFound:
     trimmed: Trimmed
     conversation_id: int = 0
     message_id: int = 0  # the assistant message being written
+    no_documents: bool = False  # the knowledge base holds none: the fixed reply follows
 
 
 @dataclass
@@ -419,7 +420,7 @@ class RagService:
             not_in_documents=not no_documents,
             no_documents=no_documents,
         )
-        yield SourcesFound([], trimmed, conversation_id, saver.message_id)
+        yield SourcesFound([], trimmed, conversation_id, saver.message_id, no_documents)
         yield TokenDelta(text)
         saver.finish(
             MessageState.DONE,
