@@ -1,8 +1,8 @@
 """Asking in the real window while the knowledge base is empty (real services, the Ollama
 stand-in): the answer says there are no documents yet and how to add them (not "not found in
-your documents"), without asking the model; "Add files…" opens the file picker and the file
-picked is indexed; "Ask without documents" replaces that answer with the model's plain answer,
-marked as not from the documents; once the file is in, a question is answered from it.
+your documents"), without asking the model; "Add files…" opens the window's file picker;
+"Ask without documents" replaces that answer with the model's plain answer, marked as not from
+the documents (and Regenerate keeps it so); once a file is in, a question is answered from it.
 
 ``QWEN_DESK_SCREENSHOT_DIR=folder`` saves the window at each step as PNG (for review).
 """
@@ -101,7 +101,7 @@ def test_empty_knowledge_base_says_how_to_add_files_or_asks_without_documents(
         assert chat.model.record(row).stats["done_reason"] == "no_documents"
         _shot(win, "no_documents_answer")
 
-        # (2) "Add files…" opens the window's file picker; the file picked is indexed
+        # (2) "Add files…" opens the window's file picker (the sidebar's, as Ctrl+O does)
         qtbot.mouseClick(notice.add_files_button, Qt.MouseButton.LeftButton)
         dialog = win.knowledge_sidebar.file_dialog
         assert isinstance(dialog, QFileDialog)
@@ -132,6 +132,12 @@ def test_empty_knowledge_base_says_how_to_add_files_or_asks_without_documents(
         stored = win.services.conversations.messages(chat.conversation_id)
         assert [m.error_code for m in stored if m.role == "assistant"] == ["superseded", ""]
         _shot(win, "no_documents_asked_without")
+        # Regenerate keeps it a question without documents (else: "no documents" again)
+        qtbot.mouseClick(plain.regenerate_button, Qt.MouseButton.LeftButton)
+        _wait_done(qtbot, win)
+        again = chat.model.record(chat.model.last_row("assistant"))
+        assert "stand-in's answer to" in again.text and again.stats["without_documents"] is True
+        assert len(_questions_sent(server)) == 2
 
         # (4) with a document in, the same question is answered from it, with sources
         win.knowledge.add_paths([notes])

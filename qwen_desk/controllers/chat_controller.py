@@ -39,7 +39,7 @@ from qwen_desk.core.types import (
     StreamStats,
     TokenDelta,
 )
-from qwen_desk.models.chat_model import ChatModel
+from qwen_desk.models.chat_model import ChatModel, is_without_documents
 from qwen_desk.models.conversation_model import ConversationListModel
 
 log = logging.getLogger(__name__)
@@ -169,10 +169,13 @@ class ChatController(QObject):
 
     @Slot()
     def regenerate(self) -> None:
-        """Ask the last question again, replacing its answer."""
+        """Ask the last question again, replacing its answer (one asked without documents is
+        asked without them again)."""
         question = self._last_question()
         if question is not None:
-            self._replace_last_turn(question.text)
+            row = self.model.last_row("assistant")
+            plain = row >= 0 and is_without_documents(self.model.record(row))
+            self._replace_last_turn(question.text, use_documents=not plain)
 
     @Slot()
     def retry(self) -> None:
