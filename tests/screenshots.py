@@ -1,12 +1,15 @@
 """Render the main screens of Qwen Desk to PNG files for review (not a test: a script).
 
     .venv/bin/python tests/screenshots.py OUT_DIR [--lang en zh_CN] [--theme light dark]
+                                                  [--set main|window]
 
 Each language/theme pair runs in a fresh process (the UI language is fixed at start-up, as in
 the app) with its own ``QWEN_DESK_HOME``, the real app (``qwen_desk.app.build``) on the qasync
 loop, the real knowledge base and the Ollama stand-in of ``tests/support`` as the daemon.
 Screens: empty state, drop highlight, ingesting, settings (two tabs), password prompt, answer
-with citations, source viewer on a PDF page, and the Ollama-missing panel. Files are named
+with citations, source viewer on a PDF page, and the Ollama-missing panel. ``--set window``
+instead: a question asked of the empty knowledge base, the same asked without documents, and the
+conversation list with a long title and with a search that matches nothing. Files are named
 ``<screen>-<lang>-<theme>.png``.
 """
 
@@ -30,6 +33,11 @@ QUESTIONS = {
     "en": "How long does the male emperor penguin keep the egg warm?",
     "zh_CN": "大熊猫每天吃多少竹子？",
 }
+LONG_TITLES = {
+    "en": "Notice periods, renewal options and early termination clauses in the office lease",
+    "zh_CN": "关于办公室租赁合同中通知期限、续租选择权以及提前解约条款的详细讨论与分析",
+}
+NO_MATCH = {"en": "zebra crossing", "zh_CN": "斑马线"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,11 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--lang", nargs="+", default=["en", "zh_CN"])
     parser.add_argument("--theme", nargs="+", default=["light", "dark"])
+    parser.add_argument("--set", choices=["main", "window"], default="main", dest="screens")
     parser.add_argument("--child", nargs=2, metavar=("LANG", "THEME"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.child:
-        return asyncio_child(args.out, *args.child)
+        return asyncio_child(args.out, *args.child, screens=args.screens)
     failures = 0
     for lang in args.lang:
         for theme in args.theme:
@@ -54,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
                     PYTHONPATH=str(REPO),
                 )
                 command = [sys.executable, __file__, str(args.out), "--child", lang, theme]
+                command += ["--set", args.screens]
                 result = subprocess.run(command, env=env, timeout=600)
                 failures += result.returncode != 0
                 print(f"{lang}/{theme}: {'ok' if result.returncode == 0 else 'FAILED'}")
@@ -63,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 # --- child: one language and theme -----------------------------------------------------------
 
 
-def asyncio_child(out: Path, lang: str, theme: str) -> int:
+def asyncio_child(out: Path, lang: str, theme: str, screens: str = "main") -> int:
     from tests.support.ollama_standin import OllamaStandIn
 
     with OllamaStandIn(models=["qwen2.5:7b"], tokens_per_second=400, ttft_s=0.05) as server:
@@ -83,7 +93,7 @@ def asyncio_child(out: Path, lang: str, theme: str) -> int:
         )
         shots = Shots(desk, out, lang, theme, server)
         with loop:
-            loop.run_until_complete(shots.run())
+            loop.run_until_complete(shots.run() if screens == "main" else shots.run_window())
         desk.window.close()
         desk.services.close()
     return 0
@@ -173,6 +183,33 @@ class Shots:
             ollama.retry_now()
             await self.until(lambda: ollama.state in ("unreachable", "wrong_host"), 40)
         await self.save("ollama-missing")
+
+    async def run_window(self) -> None:
+        """The empty-knowledge-base answer and the conversation list (``--set window``)."""
+        w = self.window
+        await self.until(lambda: w.knowledge.ready)
+        if w.ollama is not None:
+            await self.until(lambda: w.ollama.state == "connected", 30)
+        chat = w.chat
+        chat.ask(QUESTIONS.get(self.lang, QUESTIONS["en"]))
+        await self.until(lambda: chat.task is not None and chat.task.done(), 60)
+        await self.save("no-documents")
+        chat.ask_without_documents()
+        await self.until(lambda: chat.task is not None and chat.task.done(), 60)
+        await self.save("asked-without-documents")
+        conversation = chat.conversation_id
+        store = self.desk.services.conversations
+        for title in ("Penguins", "大熊猫"):
+            other = store.create(collection="default", title=title)
+            store.add_message(other.id, "user", title)
+        chat.rename_conversation(conversation, LONG_TITLES.get(self.lang, LONG_TITLES["en"]))
+        chat.load_conversations()
+        listed = w.conversation_list
+        await self.until(lambda: chat.conversations.rowCount() == 3, 10)
+        await self.save("conversations-long-title")
+        listed.search.setText(NO_MATCH.get(self.lang, NO_MATCH["en"]))
+        await self.until(lambda: listed.no_matches.isVisible(), 10)
+        await self.save("conversations-no-match")
 
     def make_documents(self) -> list[Path]:
         from tests.support.kb import EN_PAGES, ZH_PARAGRAPHS, long_text, make_docx, make_pdf

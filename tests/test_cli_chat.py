@@ -82,6 +82,25 @@ def test_ask_plain_text_streams_answer(standin: OllamaStandIn) -> None:
     assert "stand-in's answer to: Say hello" in out.stdout
 
 
+def test_ask_in_an_empty_knowledge_base_says_how_to_add_documents(standin: OllamaStandIn) -> None:
+    from qwen_desk.cli import EXIT_NO_DOCUMENTS
+    from qwen_desk.cli.chat import NO_DOCUMENTS
+
+    out = qwen_desk("ask", "How long does the male penguin keep the egg warm?", host=standin.url)
+    assert out.returncode == EXIT_NO_DOCUMENTS == 5, out.stderr
+    assert out.stdout.strip() == ""  # no answer, and not the "not in your documents" reply
+    sentence = NO_DOCUMENTS["en"].format(name="default", add="qwen-desk add PATH")
+    assert out.stderr.strip().splitlines() == [sentence]
+    zh = qwen_desk("ask", "企鹅吃什么？", "--collection", "default", "--json", host=standin.url)
+    assert zh.returncode == 5, zh.stderr
+    data = json.loads(zh.stdout)
+    assert data["no_documents"] is True and data["not_in_documents"] is False
+    assert data["citations"] == [] and data["without_documents"] is False
+    assert zh.stderr.strip() == NO_DOCUMENTS["zh"].format(name="default", add="qwen-desk add PATH")
+    assert "知识库“default”里还没有文档" in zh.stderr
+    assert standin.requests_for("/api/chat") == []  # the model was not asked
+
+
 def test_ask_exit_codes_daemon_down_and_model_missing(standin: OllamaStandIn) -> None:
     dead = f"127.0.0.1:{free_port()}"
     down = qwen_desk("ask", "What is in my files?", host=dead)

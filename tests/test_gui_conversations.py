@@ -1,7 +1,7 @@
 """The conversation list on the real conversation store: open, search, rename, delete with
 confirmation, new, and the last conversation reopening at start; dialogs that never block, one
-context menu, a failed export that says why, "No matches", elided titles, and every store call
-made off the GUI thread."""
+context menu, a failed export that says why, "No conversations match", elided titles, and every
+store call made off the GUI thread."""
 
 from __future__ import annotations
 
@@ -214,7 +214,7 @@ def test_empty_search_says_no_matches_and_long_titles_are_elided(qtbot) -> None:
     assert not sidebar.no_matches.isVisible()
     sidebar.search.setText("zebra crossing")
     qtbot.waitUntil(sidebar.no_matches.isVisible)
-    assert model.rowCount() == 0 and sidebar.no_matches.text() == "No matches"
+    assert model.rowCount() == 0 and sidebar.no_matches.text() == "No conversations match"
     sidebar.search.setText("熊猫")  # matched in a message, Chinese
     qtbot.waitUntil(lambda: model.rowCount() == 1)
     assert not sidebar.no_matches.isVisible()

@@ -16,10 +16,10 @@ import pytest
 from qwen_desk.core.conversations import ConversationStore
 from qwen_desk.core.errors import ModelNotFound, StreamInterrupted
 from qwen_desk.core.llm import make_backend
-from qwen_desk.core.prompts import NOT_IN_DOCUMENTS, system_prompt
+from qwen_desk.core.prompts import NO_DOCUMENTS, NOT_IN_DOCUMENTS, system_prompt
 from qwen_desk.core.rag import AnswerDone, RagService, SourcesFound
 from qwen_desk.core.settings import Settings
-from qwen_desk.core.types import MessageState, TokenDelta
+from qwen_desk.core.types import WITHOUT_DOCUMENTS, MessageState, TokenDelta
 from tests.support.kb import EN_PAGES, ZH_PARAGRAPHS, shared_embedder
 from tests.support.ollama_standin import OllamaStandIn
 from tests.support.rag_kb import IndexedDocument, add_document
@@ -163,6 +163,43 @@ def test_unrelated_question_gets_not_in_documents_without_calling_the_model(
     assert standin.requests_for("/api/chat") == []
     saved = conversations.message(done.message_id)
     assert saved.state is MessageState.DONE and saved.text == done.text
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [("How long does the male penguin keep the egg warm?", "en"), ("企鹅吃什么？", "zh")],
+)
+def test_empty_knowledge_base_says_so_then_answers_without_documents_on_request(
+    store: Any, embedder: Any, standin: OllamaStandIn, conversations: ConversationStore,
+    documents: dict[str, IndexedDocument], question: str, language: str,
+) -> None:  # fmt: skip
+    # "default" holds no document (the module's documents are in "notes"): a question that
+    # "notes" could answer gets the "no documents yet" outcome, not "not in your documents"
+    assert not store.has_documents("default") and store.has_documents(COLLECTION)
+    rag = _service(store, embedder, standin, conversations)
+    events = _run(rag, question, collection="default")
+    assert isinstance(events[0], SourcesFound) and events[0].hits == []
+    empty = events[-1]
+    assert isinstance(empty, AnswerDone)
+    assert empty.no_documents and not empty.not_in_documents and not empty.without_documents
+    assert empty.text == NO_DOCUMENTS[language] and empty.citations == []
+    assert standin.requests_for("/api/chat") == []
+    saved = conversations.message(empty.message_id)
+    assert saved.state is MessageState.DONE and saved.text == empty.text
+    assert saved.stats["done_reason"] == "no_documents"
+    # the user chose "ask without documents": the model answers, with no sources, marked so;
+    # the fixed reply is not re-sent to it as history
+    rag = _service(store, embedder, standin, conversations)
+    events = _run(rag, question, conversation_id=empty.conversation_id, use_documents=False)
+    plain = events[-1]
+    assert isinstance(plain, AnswerDone) and plain.without_documents and not plain.no_documents
+    assert plain.citations == [] and plain.text and plain.text != NO_DOCUMENTS[language]
+    assert standin.last_request("/api/chat").body["messages"] == [
+        {"role": "system", "content": system_prompt(language, documents=False)},
+        {"role": "user", "content": question},
+    ]
+    assert conversations.message(plain.message_id).stats[WITHOUT_DOCUMENTS] is True
+    assert conversations.get(empty.conversation_id).collection == "default"
 
 
 def test_chinese_question_finds_chinese_passage(

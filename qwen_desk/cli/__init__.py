@@ -2,8 +2,9 @@
 
 Each command group lives in its own module and registers its sub-commands through
 ``register(subparsers)``. Exit codes: 0 success, 1 failure, 2 usage error, 3 Ollama unreachable,
-4 model missing. ``qwen_desk.__main__`` (the ``qwen-desk`` entry point) opens the desktop app
-when no command is given; this package never imports Qt.
+4 model missing, 5 the knowledge base asked has no documents (``ask``). ``qwen_desk.__main__``
+(the ``qwen-desk`` entry point) opens the desktop app when no command is given; this package
+never imports Qt.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
 EXIT_MODEL_MISSING = 4
+EXIT_NO_DOCUMENTS = 5
 
 # Modules that add sub-commands; each has ``register(subparsers) -> None``.
 COMMAND_MODULES = (

@@ -7,9 +7,12 @@ Contract (scripts rely on it):
   ``--json`` prints one object at the end: ``{"answer", "citations": [{"n", "chunk_id",
   "doc_id", "path", "page", "char_start", "char_end", "text"}], "stats": {...},
   "conversation_id", "message_id", "trimmed": {"sources_dropped", "history_turns_dropped"},
-  "not_in_documents", "dropped_citations"}``. Exit 0 answered, 3 Ollama unreachable, 4 model
-  missing, 1 any other error (``error: <code>: <message>`` on stderr). Ctrl-C stops the answer
-  and keeps the partial text in the conversation.
+  "not_in_documents", "no_documents", "without_documents", "dropped_citations"}``. Exit 0
+  answered, 3 Ollama unreachable, 4 model missing, 5 the knowledge base has no documents yet
+  (one sentence on stderr, in the question's language, says how to add some or to ask with
+  ``--no-collection``; nothing on stdout but the ``--json`` object), 1 any other error
+  (``error: <code>: <message>`` on stderr). Ctrl-C stops the answer and keeps the partial text
+  in the conversation.
 - ``models [--json]``: installed models (name, size, parameters, quantisation, loaded).
 - ``pull MODEL``: a progress bar with bytes, speed and time left; Ctrl-C cancels (a later pull
   resumes).
@@ -27,15 +30,32 @@ import time
 from pathlib import Path
 from typing import Any
 
-from qwen_desk.cli import EXIT_FAILED, EXIT_OK
+from qwen_desk.cli import EXIT_FAILED, EXIT_NO_DOCUMENTS, EXIT_OK
 from qwen_desk.cli._common import load_settings, print_json, report_error
 from qwen_desk.core import paths
 from qwen_desk.core.conversations import ConversationStore, citation_label, citation_snippet
 from qwen_desk.core.errors import QwenDeskError
+from qwen_desk.core.prompts import detect_language
 from qwen_desk.core.settings import Settings
 from qwen_desk.core.types import Citation, PullProgress, TokenDelta
 
 DEFAULT_COLLECTION = "default"
+
+# ``ask`` in a knowledge base without documents, in the question's language ({add}: the command).
+NO_DOCUMENTS = {
+    "en": "The knowledge base “{name}” has no documents yet: add files or folders with `{add}`, "
+    "or ask without documents with --no-collection.",
+    "zh": "知识库“{name}”里还没有文档：请用 `{add}` 添加文件或文件夹，"
+    "或者加上 --no-collection 不使用文档直接提问。",
+}
+
+
+def no_documents_sentence(question: str, collection: str) -> str:
+    """What ``ask`` says when ``collection`` holds no documents."""
+    add = "qwen-desk add PATH"
+    if collection != DEFAULT_COLLECTION:
+        add += f" --collection {collection}"
+    return NO_DOCUMENTS[detect_language(question)].format(name=collection, add=add)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -112,7 +132,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    from qwen_desk.core.rag import AnswerDone, RagService
+    from qwen_desk.core.rag import AnswerDone, RagService, SourcesFound
 
     collection = None if args.no_collection else args.collection
     conversations = _conversations(settings)
@@ -121,6 +141,7 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
     backend = _backend(settings)
     kb = None
     done: AnswerDone | None = None
+    quiet = args.json  # no tokens on stdout (JSON, or the fixed "no documents" reply)
     try:
         # Ask the daemon about the model first: down or missing fails in milliseconds, before
         # the embedding model loads (seconds), and leaves no unanswered question behind.
@@ -137,7 +158,9 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
             collection=collection,
             model=args.model,
         ):
-            if isinstance(event, TokenDelta) and not args.json:
+            if isinstance(event, SourcesFound) and event.no_documents:
+                quiet = True
+            elif isinstance(event, TokenDelta) and not quiet:
                 sys.stdout.write(event.text)
                 sys.stdout.flush()
             elif isinstance(event, AnswerDone):
@@ -148,6 +171,8 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
             kb.close()
         conversations.close()
     assert done is not None
+    if done.no_documents:
+        print(no_documents_sentence(args.question, collection or ""), file=sys.stderr)
     if args.json:
         print_json(
             {
@@ -158,10 +183,14 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
                 "message_id": done.message_id,
                 "trimmed": done.trimmed.to_json(),
                 "not_in_documents": done.not_in_documents,
+                "no_documents": done.no_documents,
+                "without_documents": done.without_documents,
                 "dropped_citations": done.dropped_citations,
             }
         )
-        return EXIT_OK
+        return EXIT_NO_DOCUMENTS if done.no_documents else EXIT_OK
+    if done.no_documents:
+        return EXIT_NO_DOCUMENTS
     print()
     if done.citations:
         print("\nSources:")

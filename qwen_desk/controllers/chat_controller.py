@@ -11,7 +11,9 @@ Conversations: the list (``ConversationListModel``) and the open one (``ChatMode
 from ``ConversationStore``; the id of the open conversation is remembered in QSettings so it
 reopens at start. Regenerate and edit-and-resend replace the last question/answer pair: the old
 answer is marked superseded (state ``failed``, code ``superseded``), which keeps it out of the
-history the model sees and out of the view when the conversation is reopened.
+history the model sees and out of the view when the conversation is reopened. "Ask without
+documents" (offered when the knowledge base has no documents yet) replaces the last pair the
+same way, with the question asked as plain chat.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from qwen_desk.core.types import (
     StreamStats,
     TokenDelta,
 )
-from qwen_desk.models.chat_model import ChatModel
+from qwen_desk.models.chat_model import ChatModel, is_without_documents
 from qwen_desk.models.conversation_model import ConversationListModel
 
 log = logging.getLogger(__name__)
@@ -167,15 +169,25 @@ class ChatController(QObject):
 
     @Slot()
     def regenerate(self) -> None:
-        """Ask the last question again, replacing its answer."""
+        """Ask the last question again, replacing its answer (one asked without documents is
+        asked without them again)."""
         question = self._last_question()
         if question is not None:
-            self._replace_last_turn(question.text)
+            row = self.model.last_row("assistant")
+            plain = row >= 0 and is_without_documents(self.model.record(row))
+            self._replace_last_turn(question.text, use_documents=not plain)
 
     @Slot()
     def retry(self) -> None:
         """Retry after a failed or stopped answer (same as regenerate)."""
         self.regenerate()
+
+    @Slot()
+    def ask_without_documents(self) -> None:
+        """Ask the last question again as plain chat (no sources), replacing its answer."""
+        question = self._last_question()
+        if question is not None:
+            self._replace_last_turn(question.text, use_documents=False)
 
     @Slot()
     def request_edit(self) -> None:
@@ -194,21 +206,23 @@ class ChatController(QObject):
         row = self.model.last_row("user")
         return self.model.record(row) if row >= 0 else None
 
-    def _replace_last_turn(self, question: str) -> None:
+    def _replace_last_turn(self, question: str, *, use_documents: bool = True) -> None:
         previous = self._cancel_running()
         row = self.model.last_row("user")
         if row < 0:
-            self._start(question, previous)
+            self._start(question, previous, use_documents=use_documents)
             return
         answers = [r for r in self.model.records()[row + 1 :] if r.role == "assistant"]
         self.model.remove_rows_from(row)
-        self._start(question, previous, supersede=answers)
+        self._start(question, previous, supersede=answers, use_documents=use_documents)
 
     def _start(
         self,
         question: str,
         previous: asyncio.Task[None] | None,
         supersede: list[MessageRecord] | None = None,
+        *,
+        use_documents: bool = True,
     ) -> None:
         # The question and an empty answer appear at once; the task fills the answer in.
         model_name = self.model_override or self._services.settings.model
@@ -219,7 +233,9 @@ class ChatController(QObject):
         stream = _Stream(user_id=user_id, answer_id=self.model.record(row).id, model=model_name)
         self._stream = stream
         loop = asyncio.get_running_loop()
-        self._task = loop.create_task(self._answer(question, previous, supersede or [], stream))
+        self._task = loop.create_task(
+            self._answer(question, previous, supersede or [], stream, use_documents)
+        )
         self.sig_busy_changed.emit(True)
 
     def _cancel_running(self) -> asyncio.Task[None] | None:
@@ -237,6 +253,7 @@ class ChatController(QObject):
         previous: asyncio.Task[None] | None,
         supersede: list[MessageRecord],
         stream: _Stream,
+        use_documents: bool = True,
     ) -> None:
         try:
             if previous is not None:
@@ -250,6 +267,7 @@ class ChatController(QObject):
                 conversation_id=self._conversation_id,
                 collection=self.collection,
                 model=stream.model,
+                use_documents=use_documents,
             )
             async with contextlib.aclosing(events):
                 async for event in events:
@@ -340,9 +358,7 @@ class ChatController(QObject):
 
     def _on_done(self, stream: _Stream, event: Any) -> None:
         stats: StreamStats = event.stats
-        stats_json = stats.to_json()
-        if event.not_in_documents:
-            stats_json["done_reason"] = "not_in_documents"
+        stats_json = event.stats_json()  # what the answer was made from, as saved
         row = self.model.row_of(stream.answer_id)
         stream.answer_id = event.message_id
         if row >= 0:

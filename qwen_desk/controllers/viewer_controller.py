@@ -6,10 +6,11 @@ thread only waits on an awaitable. Only the newest request matters: a new one ca
 of the previous one (its result, if it still arrives, is dropped). Extracted texts are kept for
 the last few files, so moving between citations of one document is instant.
 
-Encrypted PDFs open with the password that opened them this session (``session_passwords``,
-memory only: kept by ingestion, or by an earlier successful ``request_page`` with a typed
-password). When none is known or it no longer works, ``sig_password_needed`` asks the viewer for
-one (never ``sig_failed``: that is not an error to show).
+Encrypted PDFs and Word files open with the password that opened them this session
+(``session_passwords``, memory only: kept by ingestion, or by an earlier successful
+``request_page``/``request_text`` with a typed password). When none is known or it no longer
+works, ``sig_password_needed`` asks the viewer for one (never ``sig_failed``: that is not an
+error to show).
 """
 
 from __future__ import annotations
@@ -55,8 +56,8 @@ class ViewerController(QObject):
     sig_busy_changed = Signal(bool)
     """A request started (True) or ended (False)."""
     sig_password_needed = Signal(str, int, bool)
-    """(path, page, wrong): the PDF is encrypted and no known password opens it; ``wrong`` when
-    the password given to ``request_page`` was not correct."""
+    """(path, page, wrong): the file is encrypted and no known password opens it; ``page`` is 0
+    for a text request; ``wrong`` when the password given with the request was not correct."""
 
     def __init__(
         self, parent: QObject | None = None, passwords: PasswordMemory | None = None
@@ -87,50 +88,54 @@ class ViewerController(QObject):
         (remembered for the session when it opens the file); else the known one is used."""
         self._run(self._page(path, page, zoom, password))
 
-    def request_text(self, path: str) -> None:
-        """Extract the text of ``path``; answers with ``sig_text_ready``."""
+    def request_text(self, path: str, password: str | None = None) -> None:
+        """Extract the text of ``path``; answers with ``sig_text_ready`` (``sig_password_needed``
+        for an encrypted file). ``password`` as for ``request_page``."""
         cached = self._texts.get(path)
         if cached is not None:
             self._texts.move_to_end(path)
             self.sig_text_ready.emit(path, cached)
             return
-        self._run(self._text(path))
+        self._run(self._text(path, password))
 
     def _run(self, coro: Any) -> None:
         if self._task is not None and not self._task.done():
             self._task.cancel()
         self._task = asyncio.get_running_loop().create_task(coro)
 
-    async def _page(self, path: str, page: int, zoom: float, typed: str | None) -> None:
+    async def _opened(
+        self, path: str, page: int, typed: str | None, call: Any, *args: Any
+    ) -> tuple[bool, Any]:
+        """``call(path, *args, password)`` in a worker thread with the typed or the known
+        password: (True, its result), or (False, None) once the failure was signalled."""
         password = typed if typed is not None else self.passwords.get(path)
         self.sig_busy_changed.emit(True)
         try:
-            png, width, height = await asyncio.to_thread(
-                self.parser.render_page, path, page, zoom, password
-            )
+            result = await asyncio.to_thread(call, path, *args, password)
         except (PasswordRequired, WrongPassword):
             if typed is None and password is not None:
                 self.passwords.forget(path)  # the file changed since: ask afresh
             self.sig_password_needed.emit(path, page, typed is not None)
-            return
+            return False, None
         except QwenDeskError as exc:
             self.sig_failed.emit(path, exc.code, exc.message)
-            return
+            return False, None
         finally:
             self.sig_busy_changed.emit(False)
         if typed:
             self.passwords.remember(path, typed)
-        self.sig_page_ready.emit(RenderedPage(path, page, png, width, height, zoom))
+        return True, result
 
-    async def _text(self, path: str) -> None:
-        self.sig_busy_changed.emit(True)
-        try:
-            parsed = await asyncio.to_thread(self.parser.parse, path)
-        except QwenDeskError as exc:
-            self.sig_failed.emit(path, exc.code, exc.message)
+    async def _page(self, path: str, page: int, zoom: float, typed: str | None) -> None:
+        ok, result = await self._opened(path, page, typed, self.parser.render_page, page, zoom)
+        if ok:
+            png, width, height = result
+            self.sig_page_ready.emit(RenderedPage(path, page, png, width, height, zoom))
+
+    async def _text(self, path: str, typed: str | None) -> None:
+        ok, parsed = await self._opened(path, 0, typed, self.parser.parse)
+        if not ok:
             return
-        finally:
-            self.sig_busy_changed.emit(False)
         self._texts[path] = parsed.text
         while len(self._texts) > TEXT_CACHE_FILES:
             self._texts.popitem(last=False)

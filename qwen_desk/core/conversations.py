@@ -41,13 +41,29 @@ from qwen_desk.core.errors import (
     StreamInterrupted,
 )
 from qwen_desk.core.naming import document_name
-from qwen_desk.core.types import Citation, ConversationRecord, MessageRecord, MessageState
+from qwen_desk.core.types import (
+    NO_DOCUMENTS,
+    Citation,
+    ConversationRecord,
+    MessageRecord,
+    MessageState,
+)
 
 TITLE_MAX_CHARS = 60
 FLUSH_INTERVAL_S = 1.0
 ROLES = ("user", "assistant")
 # States whose text may be re-sent to the model as history.
 HISTORY_STATES = (MessageState.DONE, MessageState.STOPPED)
+
+
+def _resendable(message: MessageRecord) -> bool:
+    """Whether an answer may be re-sent to the model as history."""
+    return (
+        message.state in HISTORY_STATES
+        and bool(message.text.strip())
+        and message.stats.get("done_reason") != NO_DOCUMENTS
+    )
+
 
 # --- schema -----------------------------------------------------------------------------------
 
@@ -501,8 +517,9 @@ class ConversationStore:
     ) -> list[tuple[MessageRecord, MessageRecord]]:
         """The (question, answer) pairs to re-send to the model, oldest first, as stored.
 
-        Only answers that are ``done`` or ``stopped`` and not empty count; a question whose answer
-        failed is left out with it, so user and assistant turns alternate. The rule depends only
+        Only answers that are ``done`` or ``stopped`` and not empty count, and never the fixed
+        "no documents yet" reply; a question whose answer failed is left out with it, so user
+        and assistant turns alternate. The rule depends only
         on stored rows, so the same conversation always yields the same history (which keeps the
         daemon's prefix cache valid from one turn to the next).
         """
@@ -513,7 +530,7 @@ class ConversationStore:
                 break
             if message.role == "user":
                 pending = message
-            elif pending is not None and message.state in HISTORY_STATES and message.text.strip():
+            elif pending is not None and _resendable(message):
                 pairs.append((pending, message))
                 pending = None
             else:

@@ -106,6 +106,12 @@ NOT_IN_DOCUMENTS = {
     "zh": "知识库中的文档没有包含这个问题的答案。",
 }
 
+NO_DOCUMENTS = {
+    "en": "There are no documents in this knowledge base yet. Add files to it to ask about "
+    "them, or ask without documents.",
+    "zh": "这个知识库里还没有文档。请先添加文件再提问，或者不使用文档直接提问。",
+}
+
 
 # --- language and tokens ------------------------------------------------------------------
 
@@ -164,6 +170,12 @@ def system_prompt(language: str, *, documents: bool = True) -> str:
 def not_in_documents_reply(question: str) -> str:
     """The fixed answer when a knowledge base has nothing relevant, in the question's language."""
     return NOT_IN_DOCUMENTS[detect_language(question)]
+
+
+def no_documents_reply(question: str) -> str:
+    """The fixed answer when a knowledge base has no documents at all, in the question's
+    language."""
+    return NO_DOCUMENTS[detect_language(question)]
 
 
 def source_label(hit: Hit) -> str:

@@ -13,7 +13,14 @@ no sources either refuses in its own words or, worse, answers from memory withou
 the fixed reply is instant and cannot invent anything. (The model's facts are still asked
 first, concurrently with the search, so a daemon that is down or a missing model is reported
 the same way for every question.)
-A conversation without a knowledge base (``collection=None``) is plain chat without sources.
+A knowledge base with no documents at all is a different case (``AnswerDone.no_documents``,
+``done_reason`` ``no_documents``): the fixed reply (``prompts.NO_DOCUMENTS``) says so, and the
+window offers to add files or to ask again with ``use_documents=False``. Such a reply is never
+re-sent as history (``ConversationStore.history``): once files are added, the model must not read
+"there are no documents" as its own earlier answer.
+A conversation without a knowledge base (``collection=None``), or a question asked with
+``use_documents=False``, is plain chat without sources; its answer is marked
+``without_documents`` (in ``AnswerDone`` and in the saved stats).
 
 Stop = ``task.cancel()`` on the task iterating ``answer``: the partial text is saved as
 ``stopped`` and ``CancelledError`` propagates (the back-end closes the HTTP stream, so the daemon
@@ -36,10 +43,19 @@ from qwen_desk.core.citations import parse_citations, strip_invented
 from qwen_desk.core.conversations import ConversationStore, StreamingSaver
 from qwen_desk.core.errors import QwenDeskError
 from qwen_desk.core.llm.base import GenerationOptions, effective_num_ctx
-from qwen_desk.core.prompts import Trimmed, build_prompt, detect_language, not_in_documents_reply
+from qwen_desk.core.prompts import (
+    Trimmed,
+    build_prompt,
+    detect_language,
+    no_documents_reply,
+    not_in_documents_reply,
+)
 from qwen_desk.core.settings import Settings
 from qwen_desk.core.text_tokens import tokens
 from qwen_desk.core.types import (
+    NO_DOCUMENTS,
+    NOT_IN_DOCUMENTS,
+    WITHOUT_DOCUMENTS,
     Citation,
     ConversationRecord,
     Hit,
@@ -124,6 +140,7 @@ class SourcesFound:
     trimmed: Trimmed
     conversation_id: int = 0
     message_id: int = 0  # the assistant message being written
+    no_documents: bool = False  # the knowledge base holds none: the fixed reply follows
 
 
 @dataclass
@@ -137,8 +154,21 @@ class AnswerDone:
     stats: StreamStats
     trimmed: Trimmed
     dropped_citations: int = 0  # distinct [n] numbers that named no source (removed)
-    not_in_documents: bool = False
+    not_in_documents: bool = False  # nothing relevant retrieved: the fixed reply
     sources: list[Hit] = field(default_factory=list)
+    no_documents: bool = False  # the knowledge base holds no documents: the fixed reply
+    without_documents: bool = False  # the model answered without any documents (plain chat)
+
+    def stats_json(self) -> dict[str, Any]:
+        """The statistics as saved with the message: what the answer was made from included."""
+        stats = self.stats.to_json()
+        if self.no_documents:
+            stats["done_reason"] = NO_DOCUMENTS
+        elif self.not_in_documents:
+            stats["done_reason"] = NOT_IN_DOCUMENTS
+        if self.without_documents:
+            stats[WITHOUT_DOCUMENTS] = True
+        return stats
 
 
 RagEvent = SourcesFound | TokenDelta | AnswerDone
@@ -196,6 +226,10 @@ class RagService:
         self.last_timings: dict[str, float] = {}
 
     # --- pieces -------------------------------------------------------------------------------
+
+    def has_documents(self, collection: str) -> bool:
+        """Whether ``collection`` holds any searchable document (blocking: call off the loop)."""
+        return bool(self.store.has_documents(collection))
 
     def _search(self, question: str, collection: str, k: int) -> list[Hit]:
         vector = self.embedder.embed_query(question)
@@ -255,9 +289,11 @@ class RagService:
         conversation_id: int | None = None,
         collection: str | None = DEFAULT_COLLECTION,
         model: str | None = None,
+        use_documents: bool = True,
     ) -> AsyncIterator[RagEvent]:
         """Answer ``question`` in a conversation (a new one bound to ``collection`` when
-        ``conversation_id`` is None; an existing conversation keeps its own collection)."""
+        ``conversation_id`` is None; an existing conversation keeps its own collection).
+        ``use_documents=False``: plain chat even in a conversation with a knowledge base."""
         question = question.strip()
         if not question:
             raise ValueError("the question is empty")
@@ -283,18 +319,23 @@ class RagService:
         options_task.add_done_callback(_retrieve_exception)
         try:
             sources: list[Hit] | None = None
-            if collection is not None:
+            empty = False
+            if collection is not None and use_documents:
                 try:
-                    previous = pairs[-1][0].text if pairs else None
-                    sources = await self.retrieve(question, collection, previous_question=previous)
+                    empty = not await asyncio.to_thread(self.has_documents, collection)
+                    if not empty:
+                        previous = pairs[-1][0].text if pairs else None
+                        sources = await self.retrieve(
+                            question, collection, previous_question=previous
+                        )
                 except BaseException:
                     options_task.cancel()
                     raise
                 timings["retrieval_s"] = time.perf_counter() - t0
             options = await options_task
-            if sources is not None and not sources:
-                async for event in self._not_in_documents(
-                    question, conversation.id, saver, model, trimmed
+            if empty or (sources is not None and not sources):
+                async for event in self._fixed_reply(
+                    question, conversation.id, saver, model, trimmed, no_documents=empty
                 ):
                     yield event
                 return
@@ -323,15 +364,7 @@ class RagService:
             text, citations, dropped = saver.text, [], 0
             if prompt.sources:
                 text, citations, dropped = map_citations(text, prompt.sources)
-            saver.finish(
-                MessageState.DONE,
-                text=text,
-                citations=citations,
-                stats=stats.to_json(),
-                model=stats.model or model,
-                trimmed=trimmed.to_json(),
-            )
-            yield AnswerDone(
+            done = AnswerDone(
                 message_id=assistant.id,
                 conversation_id=conversation.id,
                 text=text,
@@ -340,7 +373,17 @@ class RagService:
                 trimmed=trimmed,
                 dropped_citations=dropped,
                 sources=list(prompt.sources),
+                without_documents=sources is None,
             )
+            saver.finish(
+                MessageState.DONE,
+                text=text,
+                citations=citations,
+                stats=done.stats_json(),
+                model=stats.model or model,
+                trimmed=trimmed.to_json(),
+            )
+            yield done
         except (asyncio.CancelledError, GeneratorExit):
             # Stop: keep what arrived. GeneratorExit: the consumer dropped the generator.
             if not saver.finished:
@@ -352,31 +395,38 @@ class RagService:
                 saver.finish(MessageState.FAILED, error_code=code, trimmed=trimmed.to_json())
             raise
 
-    async def _not_in_documents(
+    async def _fixed_reply(
         self,
         question: str,
         conversation_id: int,
         saver: StreamingSaver,
         model: str,
         trimmed: Trimmed,
+        *,
+        no_documents: bool,
     ) -> AsyncIterator[RagEvent]:
-        text = not_in_documents_reply(question)
-        stats = StreamStats(done_reason="not_in_documents", model=model)
-        yield SourcesFound([], trimmed, conversation_id, saver.message_id)
+        """The reply without the model: no documents at all, or nothing relevant in them."""
+        if no_documents:
+            text, reason = no_documents_reply(question), NO_DOCUMENTS
+        else:
+            text, reason = not_in_documents_reply(question), NOT_IN_DOCUMENTS
+        done = AnswerDone(
+            message_id=saver.message_id,
+            conversation_id=conversation_id,
+            text=text,
+            citations=[],
+            stats=StreamStats(done_reason=reason, model=model),
+            trimmed=trimmed,
+            not_in_documents=not no_documents,
+            no_documents=no_documents,
+        )
+        yield SourcesFound([], trimmed, conversation_id, saver.message_id, no_documents)
         yield TokenDelta(text)
         saver.finish(
             MessageState.DONE,
             text=text,
             citations=[],
-            stats=stats.to_json(),
+            stats=done.stats_json(),
             trimmed=trimmed.to_json(),
         )
-        yield AnswerDone(
-            message_id=saver.message_id,
-            conversation_id=conversation_id,
-            text=text,
-            citations=[],
-            stats=stats,
-            trimmed=trimmed,
-            not_in_documents=True,
-        )
+        yield done

@@ -257,6 +257,15 @@ class TokenDelta:
     text: str
 
 
+# How an answer's saved ``stats`` tell what it was made from (read by the window and the CLI):
+#: ``done_reason`` of the fixed reply when nothing relevant was retrieved (the model not asked)
+NOT_IN_DOCUMENTS = "not_in_documents"
+#: ``done_reason`` of the fixed reply when the knowledge base holds no documents at all
+NO_DOCUMENTS = "no_documents"
+#: stats key, true for an answer the model gave without any documents (plain chat)
+WITHOUT_DOCUMENTS = "without_documents"
+
+
 @dataclass
 class StreamStats:
     """The final event of a chat stream."""

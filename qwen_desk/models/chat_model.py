@@ -15,7 +15,14 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt
 
-from qwen_desk.core.types import Citation, MessageRecord, MessageState
+from qwen_desk.core.types import (
+    NO_DOCUMENTS,
+    NOT_IN_DOCUMENTS,
+    WITHOUT_DOCUMENTS,
+    Citation,
+    MessageRecord,
+    MessageState,
+)
 from qwen_desk.models import pyside_none_fix  # noqa: F401  (first: see its docstring)
 from qwen_desk.models.keyed_list_model import Index as _Index
 from qwen_desk.models.keyed_list_model import KeyedListModel
@@ -37,13 +44,19 @@ class ChatRole(enum.IntEnum):
     NOT_IN_DOCUMENTS = Qt.ItemDataRole.UserRole + 11
 
 
-#: ``stats["done_reason"]`` of an answer the RAG service gave because nothing relevant was found
-NOT_IN_DOCUMENTS = "not_in_documents"
-
-
 def is_not_in_documents(record: MessageRecord) -> bool:
     """Whether an answer is the "not in your documents" reply (recorded in its stats)."""
     return record.stats.get("done_reason") == NOT_IN_DOCUMENTS
+
+
+def is_no_documents(record: MessageRecord) -> bool:
+    """Whether an answer is the "no documents in this knowledge base yet" reply."""
+    return record.stats.get("done_reason") == NO_DOCUMENTS
+
+
+def is_without_documents(record: MessageRecord) -> bool:
+    """Whether the model answered without any documents (the user asked it to)."""
+    return bool(record.stats.get(WITHOUT_DOCUMENTS))
 
 
 class ChatModel(KeyedListModel[MessageRecord]):

@@ -104,6 +104,10 @@ class ChatPanel(QWidget):
     """The user clicked Edit on the last question."""
     sig_citation_clicked = Signal(int, int)
     """(row, n): citation ``[n]`` of the answer at ``row`` was clicked."""
+    sig_add_files = Signal()
+    """"Add files…" in an answer that found no documents (the window opens the file picker)."""
+    sig_ask_without_documents = Signal()
+    """Ask the last question again without documents."""
 
     def __init__(
         self,
@@ -190,6 +194,7 @@ class ChatPanel(QWidget):
         self.sig_retry.connect(controller.retry)
         self.sig_edit_last.connect(controller.request_edit)
         self.sig_citation_clicked.connect(controller.open_citation)
+        self.sig_ask_without_documents.connect(controller.ask_without_documents)
         controller.sig_busy_changed.connect(self.set_busy)
         controller.sig_edit_requested.connect(self.begin_edit)
         controller.sig_conversation_changed.connect(lambda _id: self.cancel_edit())
@@ -277,6 +282,8 @@ class ChatPanel(QWidget):
         widget.sig_retry.connect(self.sig_retry)
         widget.sig_regenerate.connect(self.sig_regenerate)
         widget.sig_edit.connect(self.sig_edit_last)
+        widget.sig_add_files.connect(self.sig_add_files)
+        widget.sig_ask_without_documents.connect(self.sig_ask_without_documents)
         return widget
 
     def _on_citation(self, widget: MessageWidget, n: int) -> None:

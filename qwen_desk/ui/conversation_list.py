@@ -1,9 +1,9 @@
 """UI layer: ``ConversationList``, the saved conversations in the sidebar.
 
 A search box (Ctrl+F focuses it) filters by title and message text through the controller (the
-store is searched off the GUI thread); an empty result says "No matches". The list opens the
-clicked conversation and shows one line per title, elided on the right (never a horizontal
-scroll bar). One context menu, built once, renames, exports (Markdown) or deletes (after
+store is searched off the GUI thread); an empty result says "No conversations match". The list
+opens the clicked conversation and shows one line per title, elided on the right (never a
+horizontal scroll bar). One context menu, built once, renames, exports (Markdown) or deletes (after
 confirmation) the conversation under the pointer. Every dialog is window-modal and opened with
 ``open()`` (its answer comes by signal), never ``exec()``: no nested event loop under qasync.
 A failed export says why, in a message box attached to the list. The open conversation stays
@@ -124,7 +124,7 @@ class ConversationList(QWidget):
         self.new_button.setText(self.tr("New"))
         self.new_button.setToolTip(self.tr("New conversation (Ctrl+N)"))
         self.search.setPlaceholderText(self.tr("Search conversations (Ctrl+F)"))
-        self.no_matches.setText(self.tr("No matches"))
+        self.no_matches.setText(self.tr("No conversations match"))
         self.action_rename.setText(self.tr("Rename…"))
         self.action_export.setText(self.tr("Export as Markdown…"))
         self.action_delete.setText(self.tr("Delete…"))

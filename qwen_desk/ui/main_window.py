@@ -144,6 +144,7 @@ class MainWindow(QMainWindow):
         self.action_add_folder = self._action(
             file_menu, self.tr("Add folder…"), None, self.knowledge_sidebar.choose_folder
         )
+        self.chat_panel.sig_add_files.connect(self.knowledge_sidebar.choose_files)
         file_menu.addSeparator()
         self.action_settings = self._action(
             file_menu, self.tr("Settings…"), QKeySequence("Ctrl+,"), self.open_settings

@@ -1,10 +1,13 @@
 """UI layer: ``MessageWidget``, one question or answer of the chat pane.
 
 An answer shows, top to bottom: a notice when sources were left out to fit the context window,
-the "not in your documents" banner (a distinct, amber style), the Markdown body with citation
-chips (``MarkdownView``), a stopped/failed line with Retry, the numbered sources (file, page,
-snippet; each opens the source viewer) and a footer with model, time to first token and tokens/s
-next to Copy and Regenerate. A question shows its text and, when it is the last one, Edit.
+the "not in your documents" banner (a distinct, amber style), for a knowledge base without any
+documents the ``NoDocumentsNotice`` instead of the body (how to add files; "Ask without
+documents"), the "not from your documents" mark of an answer given without them, the Markdown
+body with citation chips (``MarkdownView``), a stopped/failed line with Retry, the numbered
+sources (file, page, snippet; each opens the source viewer) and a footer with model, time to
+first token and tokens/s next to Copy and Regenerate. A question shows its text and, when it
+is the last one, Edit.
 
 While an answer streams only ``append_text`` is called (the body grows); everything else is
 refreshed once when the record changes state.
@@ -26,9 +29,14 @@ from PySide6.QtWidgets import (
 
 from qwen_desk.core.naming import document_name
 from qwen_desk.core.types import Citation, MessageRecord, MessageState
-from qwen_desk.models.chat_model import is_not_in_documents
+from qwen_desk.models.chat_model import (
+    is_no_documents,
+    is_not_in_documents,
+    is_without_documents,
+)
 from qwen_desk.ui.markdown_view import MarkdownView
 from qwen_desk.ui.messages import error_text
+from qwen_desk.ui.no_documents_notice import NoDocumentsNotice
 
 SNIPPET_CHARS = 140
 
@@ -55,6 +63,10 @@ class MessageWidget(QFrame):
     """Edit this (last) question."""
     sig_copied = Signal()
     """The text was copied to the clipboard."""
+    sig_add_files = Signal()
+    """"Add files…" in the no-documents notice."""
+    sig_ask_without_documents = Signal()
+    """Ask this (last) question again without documents."""
 
     def __init__(self, record: MessageRecord, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -87,6 +99,16 @@ class MessageWidget(QFrame):
         self.not_found.setWordWrap(True)
         layout.addWidget(self.not_found)
 
+        self.no_documents = NoDocumentsNotice(self)
+        self.no_documents.sig_add_files.connect(self.sig_add_files)
+        self.no_documents.sig_ask_without_documents.connect(self.sig_ask_without_documents)
+        layout.addWidget(self.no_documents)
+
+        self.without_documents = QLabel(self)
+        self.without_documents.setObjectName("withoutDocuments")
+        self.without_documents.setWordWrap(True)
+        layout.addWidget(self.without_documents)
+
         self.body = MarkdownView(self)
         self.body.sig_citation_clicked.connect(self.sig_citation_clicked)
         layout.addWidget(self.body)
@@ -99,7 +121,7 @@ class MessageWidget(QFrame):
         self.status = QLabel(self)
         self.status.setObjectName("answerStatus")
         self.status.setWordWrap(True)
-        self.retry_button = QPushButton(self.tr("Retry"), self)
+        self.retry_button = QPushButton(self)
         self.retry_button.clicked.connect(self.sig_retry)
         status_row.addWidget(self.status, 1)
         status_row.addWidget(self.retry_button)
@@ -118,13 +140,13 @@ class MessageWidget(QFrame):
         self.footer = QLabel(self)
         self.footer.setObjectName("answerFooter")
         footer.addWidget(self.footer, 1)
-        self.copy_button = QPushButton(self.tr("Copy"), self)
+        self.copy_button = QPushButton(self)
         self.copy_button.setFlat(True)
         self.copy_button.clicked.connect(self.copy)
-        self.regenerate_button = QPushButton(self.tr("Regenerate"), self)
+        self.regenerate_button = QPushButton(self)
         self.regenerate_button.setFlat(True)
         self.regenerate_button.clicked.connect(self.sig_regenerate)
-        self.edit_button = QPushButton(self.tr("Edit"), self)
+        self.edit_button = QPushButton(self)
         self.edit_button.setFlat(True)
         self.edit_button.clicked.connect(self.sig_edit)
         # a question keeps its buttons in its header row; an answer in its footer
@@ -161,7 +183,7 @@ class MessageWidget(QFrame):
             self.body.show()
 
     def set_last(self, is_last: bool) -> None:
-        """Only the last question/answer offer Edit/Regenerate."""
+        """Only the last question/answer offer Edit/Regenerate/Ask without documents."""
         if is_last != self._is_last:
             self._is_last = is_last
             self._update_buttons()
@@ -177,8 +199,18 @@ class MessageWidget(QFrame):
             self._rendered = record.text
         assistant = record.role == "assistant"
         streaming = record.state is MessageState.STREAMING
+        no_documents = assistant and is_no_documents(record)
+        self._retranslate_buttons()
         self.role_label.setText(self.tr("Assistant") if assistant else self.tr("You"))
-        self.body.setVisible(bool(record.text) or not streaming)
+        # the notice says it in the window's language, with what to do: not the core's sentence
+        self.body.setVisible((bool(record.text) or not streaming) and not no_documents)
+        self.no_documents.setVisible(no_documents)
+        self.without_documents.setVisible(
+            assistant and not streaming and is_without_documents(record)
+        )
+        self.without_documents.setText(
+            "ℹ " + self.tr("Not from your documents: the model answered without sources.")
+        )
         self.placeholder.setVisible(assistant and streaming and not record.text)
         self.placeholder.setText(
             self.tr("Searching your documents…")
@@ -285,9 +317,18 @@ class MessageWidget(QFrame):
             assistant and self._is_last and not streaming and not self.retry_button.isVisible()
         )
         self.edit_button.setVisible(not assistant and self._is_last)
+        self.no_documents.set_can_ask(self._is_last)
+
+    def _retranslate_buttons(self) -> None:
+        self.retry_button.setText(self.tr("Retry"))
+        self.copy_button.setText(self.tr("Copy"))
+        self.regenerate_button.setText(self.tr("Regenerate"))
+        self.edit_button.setText(self.tr("Edit"))
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.refresh(self._record)
         if event.type() == QEvent.Type.PaletteChange:
             # the sources list is rich text with the palette's link colour written into it
             self._show_sources(self._record)

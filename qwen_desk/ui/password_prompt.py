@@ -1,8 +1,9 @@
 """UI layer: ``PasswordPrompt``, the password request shown inside the source viewer.
 
 A page of the viewer, not a dialog: no nested event loop (``QDialog.exec()`` under qasync), and
-it stays attached to the document it is about. ``ask(name, wrong)`` shows it (with "not correct"
-above the field when the last password failed); Enter or "Show page" emits ``sig_submitted``
+it stays attached to the document it is about. ``ask(name, wrong, page=...)`` shows it (with "not
+correct" above the field when the last password failed; ``page=False`` for a Word file, whose
+passage is shown rather than a page); Enter or "Show page" emits ``sig_submitted``
 with the password, "Cancel" or Escape ``sig_cancelled``. While a password is being tried the
 field is disabled (``set_busy``).
 """
@@ -32,6 +33,7 @@ class PasswordPrompt(QWidget):
         self.setObjectName("passwordPrompt")
         self._name = ""
         self._wrong = False
+        self._page = True
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 24, 24, 24)
         layout.addStretch(1)
@@ -65,9 +67,10 @@ class PasswordPrompt(QWidget):
         self.retranslate()
         self._update_buttons()
 
-    def ask(self, name: str, wrong: bool) -> None:
-        """Ask for the password of the file called ``name``; ``wrong``: the last one failed."""
-        self._name, self._wrong = name, wrong
+    def ask(self, name: str, wrong: bool, *, page: bool = True) -> None:
+        """Ask for the password of the file called ``name``; ``wrong``: the last one failed;
+        ``page``: a page is shown with it (PDF), else its text (Word)."""
+        self._name, self._wrong, self._page = name, wrong, page
         self.retranslate()
         self.set_busy(False)
         self.field.clear()
@@ -81,16 +84,16 @@ class PasswordPrompt(QWidget):
             self.show_button.setEnabled(False)
 
     def retranslate(self) -> None:
-        self.label.setText(
-            self.tr("“%1” is protected by a password. Enter it to show the page:").replace(
-                "%1", self._name
-            )
-        )
+        if self._page:
+            label = self.tr("“%1” is protected by a password. Enter it to show the page:")
+        else:
+            label = self.tr("“%1” is protected by a password. Enter it to show the passage:")
+        self.label.setText(label.replace("%1", self._name))
         wrong = self.tr("The password is not correct. Try again.")
         self.error.setText(wrong if self._wrong else "")
         self.error.setVisible(self._wrong)
         self.field.setPlaceholderText(self.tr("Password"))
-        self.show_button.setText(self.tr("Show page"))
+        self.show_button.setText(self.tr("Show page") if self._page else self.tr("Show passage"))
         self.cancel_button.setText(self.tr("Cancel"))
 
     def changeEvent(self, event: QEvent) -> None:

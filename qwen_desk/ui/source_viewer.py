@@ -6,8 +6,9 @@ semi-transparent yellow (points x zoom = pixels of the rendered image) and scrol
 Previous/Next move through pages; the cited passage is shown whole under the page (wrapped,
 scrolling past a few lines). DOCX, TXT, Markdown: the extracted text with the passage
 ``[char_start, char_end)`` highlighted and centred (Python offsets converted to Qt's UTF-16
-positions). "Open in default app" hands the file to the desktop. An encrypted PDF opens with
-the password known this session; otherwise the viewer asks for it in place (``PasswordPrompt``,
+positions). "Open in default app" hands the file to the desktop. An encrypted PDF or Word file
+opens with the password known this session (the one it was indexed with, or one typed here
+earlier); otherwise the viewer asks for it in place (``PasswordPrompt``,
 a page of the viewer, not a modal dialog): a wrong one says so and asks again, Cancel leaves a
 message saying why the page is not shown. The viewer belongs to the
 open conversation: a new chat (Ctrl+N) or another conversation closes and clears it.
@@ -337,22 +338,31 @@ class SourceViewer(QFrame):
         self.page = page
         self.prev_button.setEnabled(False)  # no page to move from until one is shown
         self.next_button.setEnabled(False)
-        self.password_prompt.ask(Path(path).name, wrong)
+        self.password_prompt.ask(Path(path).name, wrong, page=self.is_pdf)
         self.stack.setCurrentWidget(self.password_prompt)
         self.password_prompt.field.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_password_submitted(self, password: str) -> None:
-        if self.citation is not None:
+        if self.citation is None:
+            return
+        if self.is_pdf:
             self.controller.request_page(self.citation.path, max(1, self.page), password=password)
+        else:
+            self.controller.request_text(self.citation.path, password=password)
 
     def _on_password_cancelled(self) -> None:
         name = Path(self.citation.path).name if self.citation is not None else ""
-        self._show_message(
-            self.tr(
+        if self.is_pdf:
+            text = self.tr(
                 "“%1” is protected by a password, so its page cannot be shown. "
                 "Click the citation again to enter the password."
-            ).replace("%1", name)
-        )
+            )
+        else:
+            text = self.tr(
+                "“%1” is protected by a password, so its text cannot be shown. "
+                "Click the citation again to enter the password."
+            )
+        self._show_message(text.replace("%1", name))
 
     def _show_message(self, text: str) -> None:
         self.message.setText(text)

@@ -339,6 +339,13 @@ class KnowledgeStore:
         if cleaned not in self._collection_names:
             self._add_collection_row(cleaned)
 
+    def has_documents(self, collection: str) -> bool:
+        """Whether ``collection`` holds a searchable (READY) document; reads no table data
+        unless another process wrote since (the READY set is kept in memory)."""
+        cleaned = self._require_collection(collection)
+        self._refresh_visible()
+        return any(name == cleaned for name, _doc_id in self._visible)
+
     def rename_collection(self, old: str, new: str) -> None:
         """Rename; chunk ids are kept so stored citations still resolve."""
         old = self._require_collection(old)
