@@ -65,7 +65,7 @@
         <translation>搜索对话 (Ctrl+F)</translation>
     </message>
     <message>
-        <source>No matches</source>
+        <source>No conversations match</source>
         <translation>没有匹配的对话</translation>
     </message>
     <message>
@@ -446,6 +446,10 @@
         <translation>您</translation>
     </message>
     <message>
+        <source>Not from your documents: the model answered without sources.</source>
+        <translation>并非来自您的文档：这是模型在没有来源的情况下给出的回答。</translation>
+    </message>
+    <message>
         <source>Searching your documents…</source>
         <translation>正在检索您的文档…</translation>
     </message>
@@ -705,6 +709,25 @@
     </message>
 </context>
 <context>
+    <name>NoDocumentsNotice</name>
+    <message>
+        <source>There are no documents in this knowledge base yet.</source>
+        <translation>这个知识库里还没有文档。</translation>
+    </message>
+    <message>
+        <source>To ask about your files, add them first: drag them onto this window, press %1, or use “Add folder…” in the sidebar. Or ask without documents: the model then answers from its own knowledge, without sources.</source>
+        <translation>要针对您的文件提问，请先添加文件：把文件拖到此窗口，按 %1，或使用侧栏中的“添加文件夹…”。也可以不使用文档直接提问：模型将凭自身知识回答，不附来源。</translation>
+    </message>
+    <message>
+        <source>Add files…</source>
+        <translation>添加文件…</translation>
+    </message>
+    <message>
+        <source>Ask without documents</source>
+        <translation>不使用文档直接提问</translation>
+    </message>
+</context>
+<context>
     <name>OllamaPanel</name>
     <message>
         <source>No Ollama answers at %1</source>
@@ -762,6 +785,10 @@
         <translation>“%1”受密码保护。请输入密码以显示该页：</translation>
     </message>
     <message>
+        <source>“%1” is protected by a password. Enter it to show the passage:</source>
+        <translation>“%1”受密码保护。请输入密码以显示该段落：</translation>
+    </message>
+    <message>
         <source>The password is not correct. Try again.</source>
         <translation>密码不正确，请重试。</translation>
     </message>
@@ -772,6 +799,10 @@
     <message>
         <source>Show page</source>
         <translation>显示页面</translation>
+    </message>
+    <message>
+        <source>Show passage</source>
+        <translation>显示段落</translation>
     </message>
     <message>
         <source>Cancel</source>
@@ -1128,6 +1159,10 @@
     <message>
         <source>“%1” is protected by a password, so its page cannot be shown. Click the citation again to enter the password.</source>
         <translation>“%1”受密码保护，无法显示其页面。请再次点击引用以输入密码。</translation>
+    </message>
+    <message>
+        <source>“%1” is protected by a password, so its text cannot be shown. Click the citation again to enter the password.</source>
+        <translation>“%1”受密码保护，因此无法显示其文本。再次点击引用即可输入密码。</translation>
     </message>
 </context>
 <context>
