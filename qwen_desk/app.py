@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -139,11 +140,13 @@ def wait_first_paint(desk: Desk, timeout_s: float = 3.0) -> None:
     _process_events_until(desk, lambda: desk.services.backend_ready, 10.0)
 
 
-def run(desk: Desk) -> int:
+def run(desk: Desk, exiting: bool = False) -> int:
     """Run the qasync event loop until the last window closes; then close the services.
 
     While it runs, Python's cyclic garbage is collected on the GUI thread only (``GcGuard``:
     a QObject in a cycle freed on a worker thread crashes Qt); the CLI keeps automatic collection.
+    ``exiting``: the process ends right after (``main``): the closing collection is skipped,
+    and automatic collection stays off until then, so no other thread can collect either.
     """
     import qasync
 
@@ -166,11 +169,16 @@ def run(desk: Desk) -> int:
         with loop:
             loop.run_until_complete(closed.wait())
             loop.run_until_complete(_close_controllers(desk.window))
+        if not desk.window.knowledge.wait_stopped(CLOSE_BOUND_S):
+            log.warning("store operations still running at exit")
     finally:
         if desk.instance is not None:
             desk.instance.close()
-        desk.services.close()
-        desk.gc_guard.close()  # one full collection here, then automatic collection as before
+        desk.services.close(quick=exiting)
+        if exiting:
+            desk.gc_guard.stop()
+        else:
+            desk.gc_guard.close()  # one full collection here, then automatic collection as before
     return 0
 
 
@@ -234,7 +242,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if desk is None:
         print("qwen-desk: already running; the files were handed to it", file=sys.stderr)
         return 0
-    return run(desk)
+    code = run(desk, exiting=True)
+    exit_now(code)
+    return code  # not reached
+
+
+def exit_now(code: int) -> None:
+    """End the process now that every store is closed (``run``): interpreter teardown would
+    join an ingestion worker still inside one embedding batch, and unload torch and Qt, for
+    nothing but time (about a second). Output is flushed first."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -41,6 +41,7 @@ class BackgroundRunner(QObject):
         self._relay = _Relay(self)
         self._relay.sig_finished.connect(self._deliver)
         self._closed = False
+        self._last: Future[Any] | None = None  # with one worker: done means all are done
 
     def submit(
         self,
@@ -71,7 +72,8 @@ class BackgroundRunner(QObject):
                 relay.sig_finished.emit(on_done, on_error, result, None)
             return result
 
-        return self._pool.submit(job)
+        future = self._last = self._pool.submit(job)
+        return future
 
     def _deliver(
         self,
@@ -89,7 +91,16 @@ class BackgroundRunner(QObject):
         else:
             log.error("background job failed", exc_info=exc)
 
-    def shutdown(self, wait: bool = True) -> None:
-        """Stop delivering results and let the running job finish (``wait``) or not."""
+    def shutdown(self, wait: bool = True, cancel_pending: bool = True) -> None:
+        """Stop delivering results and let the running job finish (``wait``) or not; jobs not
+        started yet are dropped unless ``cancel_pending`` is False (then they still run)."""
         self._closed = True
-        self._pool.shutdown(wait=wait, cancel_futures=True)
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_pending)
+
+    def join(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` s for the submitted jobs (one worker); True when all ended."""
+        last = self._last
+        if last is None:
+            return True
+        done, _ = wait([last], timeout=timeout)
+        return bool(done)

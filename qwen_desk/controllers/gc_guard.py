@@ -119,15 +119,21 @@ class GcGuard(QObject):
             self._last_full = self._last_young
         return freed
 
+    def stop(self) -> None:
+        """Stop the timer only (the process is about to end): automatic collection stays off."""
+        self._timer.stop()
+
     def close(self) -> None:
         """Stop the timer, collect everything once, restore the collector's original state."""
         if not self.active:
             return
         self._timer.stop()
+        # Collected while the start-up heap (torch, the model) is still frozen: what the session
+        # made is freed here, on this thread, without a pass over the whole heap (~1 s at exit).
+        self.collect(2)
         if self.frozen:
             gc.unfreeze()
             self.frozen = 0
-        self.collect(2)
         if self._on_collection in gc.callbacks:
             gc.callbacks.remove(self._on_collection)
         if self._was_enabled:

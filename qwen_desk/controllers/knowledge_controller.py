@@ -599,12 +599,23 @@ class KnowledgeController(QObject):
             self.sig_error.emit(QwenDeskError.code, f"{type(exc).__name__}: {exc}")
 
     def shutdown(self) -> None:
-        """Stop listening to the worker and finish the queued store operations."""
+        """Stop listening to the worker and ask ingestion to stop; never waits (the window
+        closes at once). A folder walk or a file in progress stops at its next check and stays
+        in the persisted queue; the services close the knowledge base after the loop ends."""
         self._watch.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        self._runner.shutdown(wait=True)
+        kb = self._kb
+        if kb is not None:
+            kb.request_stop()
+        # Queued store operations still run (a drop just made is queued, not lost): a walk
+        # stops at once and leaves its folder queued for the next start.
+        self._runner.shutdown(wait=False, cancel_pending=False)
+
+    def wait_stopped(self, timeout: float) -> bool:
+        """After ``shutdown``: wait at most ``timeout`` s for the queued store operations."""
+        return self._runner.join(timeout)
         searcher = getattr(self, "_searcher", None)
         if searcher is not None:
             searcher.shutdown(wait=False)

@@ -313,15 +313,16 @@ class AppServices(QObject):
 
     # --- shutdown ------------------------------------------------------------------------------
 
-    def close(self) -> None:
-        """Stop ingestion (queued jobs resume next start) and close every store."""
+    def close(self, quick: bool = False) -> None:
+        """Stop ingestion (queued jobs resume next start) and close every store; ``quick``
+        when the process ends right after (see ``KnowledgeBase.close``)."""
         if self._closed:
             return
         self._closed = True
         self._runner.shutdown(wait=False)
         self._backend_runner.shutdown(wait=False)
         if self._knowledge is not None:
-            self._knowledge.close()
+            self._knowledge.close(quick=quick)
             self._knowledge = None
         if self._conversations is not None:
             self._conversations.close()

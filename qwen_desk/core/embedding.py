@@ -230,9 +230,15 @@ class Embedder:
             self._model = model
 
     def close(self) -> None:
-        """Drop the model (memory is freed once no encode is running); ``load()`` brings it back."""
-        with self._load_lock:
-            self._model = None
+        """Drop the model (memory is freed once no encode is running); ``load()`` brings it back.
+
+        Never waits for a load in progress (the app may be quitting while the model loads):
+        that load then keeps its model until the process ends or ``close`` is called again."""
+        if self._load_lock.acquire(blocking=False):
+            try:
+                self._model = None
+            finally:
+                self._load_lock.release()
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         """One forward pass over ``texts``: float32 (n, dim), L2-normalised."""

@@ -41,12 +41,15 @@ def is_ignored(name: str) -> bool:
 
 
 def expand_paths(
-    items: Iterable[str | os.PathLike[str]], is_supported: Callable[[Path], bool]
+    items: Iterable[str | os.PathLike[str]],
+    is_supported: Callable[[Path], bool],
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[FoundFile]:
     """Files to ingest, in order: each explicit path, or the files under each folder (sorted).
 
     Explicit paths are kept even when missing or unsupported (the caller reports them); ignored
-    names inside folders are dropped. A file reached twice is listed once.
+    names inside folders are dropped. A file reached twice is listed once. ``should_stop`` is
+    asked between entries: when it says so the walk ends with ``Cancelled`` (the app is quitting).
     """
     found: dict[Path, FoundFile] = {}  # insertion-ordered
 
@@ -59,6 +62,8 @@ def expand_paths(
         path = Path(item).expanduser()
         if path.is_dir():
             for child in _walk(path):
+                if should_stop is not None and should_stop():
+                    raise Cancelled("folder walk stopped")
                 keep(child, explicit=False)
         else:
             keep(path.absolute(), explicit=True)

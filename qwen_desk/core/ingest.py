@@ -24,7 +24,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +37,7 @@ from qwen_desk.core.errors import (
     QwenDeskError,
     UnsupportedFileType,
 )
-from qwen_desk.core.file_scan import expand_paths, file_sha256
+from qwen_desk.core.file_scan import FoundFile, expand_paths, file_sha256
 from qwen_desk.core.ingest_queue import IngestQueue, Job, JobKind, JobState
 from qwen_desk.core.types import (
     DocumentRecord,
@@ -112,7 +112,9 @@ class IngestService:
                 raise RuntimeError("the ingestion service is closed")
             if self._thread is None or not self._thread.is_alive():
                 resumed = [
-                    j for j in self._queue.jobs((JobState.QUEUED,)) if j.kind is not JobKind.SKIP
+                    j
+                    for j in self._queue.jobs((JobState.QUEUED,))
+                    if j.kind not in (JobKind.SKIP, JobKind.FOLDER)
                 ]
                 announced = {e.job_id for e in self._notices}
                 # Jobs left by an earlier run: announce them so a fresh GUI list shows them.
@@ -140,18 +142,21 @@ class IngestService:
         ``unsupported_type``; those found inside folders are SKIPPED. ``password`` applies to
         every file of this call and is kept in memory only.
         """
-        from qwen_desk.core.documents import kind_for_path
+        from qwen_desk.core.store.schema import clean_collection_name
 
-        found = expand_paths(items, lambda p: kind_for_path(p) is not None)
-        jobs = [
-            (
-                str(f.path),
-                collection,
-                JobKind.INDEX if f.supported or f.explicit else JobKind.SKIP,
-            )
-            for f in found
-        ]
-        return self._enqueue(jobs, password)
+        items = [Path(p).expanduser() for p in items]
+        collection = clean_collection_name(collection)
+        # The folders are persisted before they are walked: quitting during a long walk leaves
+        # them queued, and the next start walks them again (``_walk_folder``).
+        folders = [(str(p.absolute()), collection, JobKind.FOLDER) for p in items if p.is_dir()]
+        folder_ids = self._queue.add(folders, state=JobState.RUNNING) if folders else []
+        try:
+            found = expand_paths(items, _is_supported, should_stop=self._is_stopping)
+        except Cancelled:
+            for job_id in folder_ids:
+                self._queue.set_state(job_id, JobState.QUEUED)
+            return []
+        return self._enqueue(_jobs_for(found, collection), password, finish=folder_ids)
 
     def reindex(self, collection: str, doc_id: str) -> int:
         """Queue a full re-index (parse and embed again) of one stored document."""
@@ -166,15 +171,20 @@ class IngestService:
         """Queue ``(path, collection)`` files as they are (no folder walk, no type check)."""
         return self._enqueue([(p, c, JobKind.INDEX) for p, c in items], None)
 
-    def _enqueue(self, jobs: list[tuple[str, str, JobKind]], password: str | None) -> list[int]:
+    def _enqueue(
+        self,
+        jobs: list[tuple[str, str, JobKind]],
+        password: str | None,
+        finish: Sequence[int] = (),
+    ) -> list[int]:
         from qwen_desk.core.store.schema import clean_collection_name
 
-        if not jobs:
+        if not jobs and not finish:
             return []
         # Chunk ids and rows use the stored form of the name; a bad name fails here, at once.
         names = {c: clean_collection_name(c) for c in {c for _, c, _ in jobs}}
         jobs = [(path, names[c], kind) for path, c, kind in jobs]
-        ids = self._queue.add(jobs)
+        ids = self._queue.add(jobs, finish=finish)
         with self._cond:
             if password is not None:
                 self._passwords.update(dict.fromkeys(ids, password))
@@ -245,19 +255,33 @@ class IngestService:
                 self._cond.wait(remaining if remaining is not None else 1.0)
         return True
 
-    def close(self, timeout: float | None = 30.0) -> None:
-        """Stop after the current job (cancelled), join the worker, close the queue."""
+    def request_stop(self) -> None:
+        """Begin stopping without waiting: the running job (a walk, a parse, an embedding batch)
+        ends at its next check and goes back to the queue; nothing new starts. For quitting:
+        ``close`` then has less to wait for."""
         with self._cond:
             self._stopping = True
             self._cancel_current.set()
             self._cond.notify_all()
+
+    def _is_stopping(self) -> bool:
+        return self._stopping
+
+    def close(self, timeout: float | None = 30.0) -> bool:
+        """Stop after the current job (cancelled), join the worker, close the queue.
+
+        Returns False when the worker did not stop within ``timeout`` (busy in one embedding
+        batch or one store call): the queue is then left to the process exit."""
+        self.request_stop()
+        with self._cond:
             thread = self._thread
         if thread is not None:
             thread.join(timeout)
-            if thread.is_alive():  # stuck in a store call: leave the queue to the process exit
-                log.warning("the ingestion worker did not stop within %s s", timeout)
-                return
+            if thread.is_alive():
+                log.info("the ingestion worker did not stop within %s s", timeout)
+                return False
         self._queue.close()
+        return True
 
     # --- worker --------------------------------------------------------------------------------
 
@@ -320,6 +344,9 @@ class IngestService:
         return self._cancel_current.is_set()
 
     def _process(self, job: Job) -> None:
+        if job.kind is JobKind.FOLDER:
+            self._walk_folder(job)
+            return
         event = IngestEvent(job.path, job.collection, IngestState.PARSING, job_id=job.id)
         if job.kind is JobKind.SKIP:
             event.state = IngestState.SKIPPED
@@ -342,6 +369,10 @@ class IngestService:
             self._emit(event)
             return
         except Exception as exc:
+            if self._stopping:  # quitting may be why it failed (parser stopped): try again later
+                log.info("job %s interrupted by closing: %s", job.id, exc)
+                self._queue.set_state(job.id, JobState.QUEUED)
+                return
             error = exc if isinstance(exc, QwenDeskError) else None
             if error is None:
                 log.exception("unexpected error while indexing %s", job.path)
@@ -358,6 +389,15 @@ class IngestService:
         event.pages, event.chunks = record.pages, record.n_chunks
         event.scanned_pages = record.scanned_pages
         self._emit(event)
+
+    def _walk_folder(self, job: Job) -> None:
+        """A folder left queued by a walk that did not finish (the app quit): walk it now."""
+        try:
+            found = expand_paths([job.path], _is_supported, should_stop=self._is_stopping)
+        except Cancelled:
+            self._queue.set_state(job.id, JobState.QUEUED)
+            return
+        self._enqueue(_jobs_for(found, job.collection), None, finish=[job.id])
 
     def _index(self, job: Job, event: IngestEvent) -> DocumentRecord:
         """Index one file; fills ``event`` (doc_id, final state); returns the stored record."""
@@ -397,7 +437,7 @@ class IngestService:
         with self._cond:
             password = self._passwords.get(job.id)
         self._emit(_copy(event))  # PARSING
-        doc = kb.parser.parse(path, password)
+        doc = kb.parser.parse(path, password, should_cancel=self._should_cancel)
         if password:
             self.known_passwords.remember(path, password)
         if self._should_cancel():
@@ -486,6 +526,20 @@ class IngestService:
                 self._kb.store.record_failure(record)
         except Exception:
             log.exception("could not record the failure of %s", job.path)
+
+
+def _is_supported(path: Path) -> bool:
+    from qwen_desk.core.documents import kind_for_path
+
+    return kind_for_path(path) is not None
+
+
+def _jobs_for(found: list[FoundFile], collection: str) -> list[tuple[str, str, JobKind]]:
+    """Index jobs for the files of a walk; unsupported files found in folders are only skipped."""
+    return [
+        (str(f.path), collection, JobKind.INDEX if f.supported or f.explicit else JobKind.SKIP)
+        for f in found
+    ]
 
 
 def _status(record: DocumentRecord) -> Any:

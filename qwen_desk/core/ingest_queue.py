@@ -16,6 +16,7 @@ import enum
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,7 @@ class JobKind(str, enum.Enum):
     INDEX = "index"  # parse and embed unless unchanged
     REINDEX = "reindex"  # parse and embed even when unchanged
     SKIP = "skip"  # unsupported file found in a folder: only report it
+    FOLDER = "folder"  # a dropped folder whose walk has not finished: walked (again) by the worker
 
 
 @dataclass
@@ -99,8 +101,16 @@ class IngestQueue:
 
     # --- writing -------------------------------------------------------------------------------
 
-    def add(self, items: list[tuple[str, str, JobKind]]) -> list[int]:
-        """Append ``(path, collection, kind)`` jobs in one transaction; return their ids."""
+    def add(
+        self,
+        items: list[tuple[str, str, JobKind]],
+        *,
+        state: JobState = JobState.QUEUED,
+        finish: Sequence[int] = (),
+    ) -> list[int]:
+        """Append ``(path, collection, kind)`` jobs in ``state``, in one transaction; return
+        their ids. The jobs ``finish`` (folders whose walk found these files) end DONE in the
+        same transaction, so a kill leaves either the folder or its files queued, never both."""
         now = time.time()
         ids: list[int] = []
         with self._lock:
@@ -110,9 +120,14 @@ class IngestQueue:
                     cur = self._db.execute(
                         "INSERT INTO jobs (path, collection, kind, state, created_at, updated_at)"
                         " VALUES (?, ?, ?, ?, ?, ?)",
-                        (path, collection, kind.value, JobState.QUEUED.value, now, now),
+                        (path, collection, kind.value, state.value, now, now),
                     )
                     ids.append(int(cur.lastrowid or 0))
+                for job_id in finish:
+                    self._db.execute(
+                        "UPDATE jobs SET state=?, updated_at=? WHERE id=?",
+                        (JobState.DONE.value, now, job_id),
+                    )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from qwen_desk.core.store import KnowledgeStore
 
 DEFAULT_COLLECTION = "default"
+# close(quick=True): how long the ingestion worker may take to reach its next stop check
+QUICK_STOP_S = 0.3
 
 
 class KnowledgeBase:
@@ -190,15 +192,26 @@ class KnowledgeBase:
         todo = [(r.path, r.collection) for r in stale if (r.path, r.collection) not in queued]
         return self.ingest.index_paths(todo)
 
-    def close(self) -> None:
-        """Stop ingestion (running job resumes next time), stop the parser, close the store."""
+    def request_stop(self) -> None:
+        """Ask ingestion to stop soon, without waiting (the window is closing)."""
+        ingest = self._ingest
+        if ingest is not None:
+            ingest.request_stop()
+
+    def close(self, quick: bool = False) -> None:
+        """Stop ingestion (running job resumes next time), stop the parser, close the store.
+
+        ``quick`` (the window quits): the ingestion worker gets ``QUICK_STOP_S`` to reach its
+        next stop check; one still inside an embedding batch then is left to the process exit,
+        but first this takes the write lock (waiting for a write in flight), so that it can
+        never write to the store once it is closed. The parser child is killed, not awaited."""
         with self._lock:
             self._closed = True
             ingest, parser, store = self._ingest, self._parser, self._store
-        if ingest is not None:
-            ingest.close()
+        if ingest is not None and not ingest.close(QUICK_STOP_S if quick else 30.0):
+            self.write_lock.acquire()  # held until the process exits
         if parser is not None:
-            parser.close()
+            parser.close(kill=quick)
         if store is not None:
             store.close()
         if self._owns_embedder and self._embedder is not None:
