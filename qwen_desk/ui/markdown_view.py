@@ -153,16 +153,25 @@ class MarkdownView(QTextBrowser):
         """How many sources chips may name (``None``: no limit)."""
         return self._source_count
 
-    def set_source_count(self, count: int | None) -> None:
-        """Only numbers 1..``count`` become chips (``None``: all); re-renders when it changes."""
-        if count == self._source_count:
+    def set_source_count(self, count: int | None, *, render: bool = True) -> None:
+        """Only numbers 1..``count`` become chips (``None``: all).
+
+        The text shown is rendered again (with ``render``) only when a marker in it changes
+        between chip and plain text; an answer's sources usually arrive before its markers.
+        """
+        old, self._source_count = self._source_count, count
+        if count == old or not render or not self._source:
             return
-        self._source_count = count
-        if self._source:
+        changed = any(
+            _available(old, n) != _available(count, n)
+            for marker in find_markers(self._source, markdown=False)  # code too: errs on redoing
+            for n in marker.numbers
+        )
+        if changed:
             self.set_markdown(self._source)
 
     def _available(self, n: int) -> bool:
-        return self._source_count is None or 1 <= n <= self._source_count
+        return _available(self._source_count, n)
 
     # --- internals ------------------------------------------------------------------------
 
@@ -282,6 +291,10 @@ class MarkdownView(QTextBrowser):
             self._chip = chip
             if self._source and not same:
                 self.set_markdown(self._source)  # new theme: chips need the new colours
+
+
+def _available(count: int | None, n: int) -> bool:
+    return count is None or 1 <= n <= count
 
 
 def _is_code(cursor: QTextCursor) -> bool:

@@ -195,8 +195,7 @@ class MessageWidget(QFrame):
             delta = record.text[len(self._rendered) :]
             self.body.append_markdown(delta)
         else:
-            self.body.set_source_count(source_count(record))
-        self.body.set_markdown(record.text)
+            self.body.set_markdown(record.text)
         self._rendered = record.text
         if record.text and self.body.isHidden():
             self.placeholder.hide()
@@ -211,9 +210,12 @@ class MessageWidget(QFrame):
     def refresh(self, record: MessageRecord) -> None:
         """Show every field of ``record`` (state, sources, footer...)."""
         self._record = record
-        self.body.set_source_count(source_count(record))  # chips only for this answer's sources
-        if record.text != self._rendered:
-            if record.text.startswith(self._rendered) and record.state is MessageState.STREAMING:
+        changed = record.text != self._rendered
+        grows = record.text.startswith(self._rendered) and record.state is MessageState.STREAMING
+        # chips only for this answer's sources (rendered once: with the new text if it is new)
+        self.body.set_source_count(source_count(record), render=not changed or grows)
+        if changed:
+            if grows:
                 self.body.append_markdown(record.text[len(self._rendered) :])
             else:
                 self.body.set_markdown(record.text)
