@@ -76,6 +76,41 @@ def test_ask_json_cites_indexed_passages_and_is_listed_and_exported(
     assert question in markdown and "[1] nature.pdf, p. 1" in markdown
 
 
+PENGUIN_PAGES = [
+    "Emperor penguins breed during the Antarctic winter. The male emperor penguin keeps the egg "
+    "warm on his feet for about two months.",
+    "Emperor penguin chicks hatch after about two months; the female emperor penguin comes back "
+    "from the sea and feeds the chick.",
+    "Emperor penguins huddle together against the winter wind; the male emperor penguins take "
+    "turns at the cold edge of the huddle.",
+]
+
+
+@pytest.mark.slow
+def test_ask_reports_the_sources_of_chinese_and_range_markers(standin: OllamaStandIn) -> None:
+    from qwen_desk.core.store import KnowledgeStore
+
+    embedder = shared_embedder()
+    root = paths.knowledge_base_dir()
+    with KnowledgeStore(root, embed_model_id=embedder.model_id, dim=embedder.dim) as store:
+        add_document(store, embedder, "default", "/docs/penguins.pdf", PENGUIN_PAGES)
+        store.maintain()
+    question = "How do emperor penguins raise their chicks?"
+    standin.set_answer("Two months of incubation [1-2]; code `x[3]` is not a citation.")
+    out = qwen_desk("ask", question, "--json", host=standin.url)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert [c["n"] for c in data["citations"]] == [1, 2]
+    assert data["dropped_citations"] == 0 and "`x[3]`" in data["answer"]
+    standin.set_answer("雄企鹅孵蛋约两个月【2】，雌企鹅喂养幼鸟［１］，另见[9]。")
+    out = qwen_desk("ask", question, host=standin.url)
+    assert out.returncode == 0, out.stderr
+    answer, sources = out.stdout.split("\nSources:\n")
+    assert "【2】" in answer and "［１］" in answer  # streamed as written ([9] names no source)
+    listed = [line.split("]")[0] + "]" for line in sources.splitlines() if line.startswith("[")]
+    assert listed == ["[1]", "[2]"]  # by number, as the window lists them
+
+
 def test_ask_plain_text_streams_answer(standin: OllamaStandIn) -> None:
     out = qwen_desk("ask", "--no-collection", "Say hello", host=standin.url)
     assert out.returncode == 0, out.stderr

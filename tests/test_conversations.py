@@ -248,6 +248,32 @@ def test_export_markdown_lists_numbered_sources_under_each_answer() -> None:
     assert md.index("[1] 核电") < md.index("And then?")
 
 
+def test_export_lists_the_sources_its_chinese_markers_cite() -> None:
+    store = ConversationStore()
+    conv = store.create()
+    store.add_message(conv.id, "user", "检查周期？")
+    one = store.add_message(conv.id, "assistant", "", state=MessageState.STREAMING)
+    store.update_message(
+        one.id,
+        text="每十年检查一次【1】，代码 `a[2]` 不是引用。",
+        state=MessageState.DONE,
+        citations=[_citation(1), _citation(2, page=7)],
+    )
+    store.add_message(conv.id, "user", "然后？")
+    both = store.add_message(conv.id, "assistant", "", state=MessageState.STREAMING)
+    store.update_message(
+        both.id,
+        text="见［１－２］。",
+        state=MessageState.DONE,
+        citations=[_citation(2, page=7), _citation(1)],
+    )
+    md = store.export_markdown(conv.id)
+    first, second = md.split("## Answer")[1:]
+    assert "每十年检查一次【1】" in first  # the answer's text as written
+    assert "[1] 核电 guide.pdf, p. 3" in first and "p. 7" not in first
+    assert second.index("[1] 核电 guide.pdf, p. 3") < second.index("[2] 核电 guide.pdf, p. 7")
+
+
 def test_streaming_saver_flushes_on_time_not_per_token() -> None:
     store = ConversationStore()
     conv = store.create()

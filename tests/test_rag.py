@@ -259,7 +259,8 @@ def test_cancel_mid_stream_keeps_partial_answer_as_stopped(
     store: Any, embedder: Any, conversations: ConversationStore,
     documents: dict[str, IndexedDocument],
 ) -> None:  # fmt: skip
-    answer = " ".join(f"word{i}" for i in range(2400)) + " [1]."  # a minute at 40 tokens/s
+    # a minute at 40 tokens/s; the partial text cites source 1 (full-width brackets)
+    answer = "word0 word1 【1】 " + " ".join(f"word{i}" for i in range(2, 2400)) + " [2]."
     with OllamaStandIn(tokens_per_second=40, answer=answer) as slow:
         rag = _service(store, embedder, slow, conversations)
         seen: list[Any] = []
@@ -286,6 +287,8 @@ def test_cancel_mid_stream_keeps_partial_answer_as_stopped(
     streamed = "".join(e.text for e in seen if isinstance(e, TokenDelta))
     assert saved.text == streamed and saved.text.startswith("word0 word1")
     assert not any(isinstance(e, AnswerDone) for e in seen)
+    # the sources the partial text cites are kept with it (chips and export still name them)
+    assert [(c.n, c.chunk_id) for c in saved.citations] == [(1, found.hits[0].chunk_id)]
 
 
 def test_daemon_dying_mid_answer_keeps_partial_text_as_failed(

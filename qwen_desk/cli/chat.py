@@ -3,9 +3,11 @@
 Contract (scripts rely on it):
 
 - ``ask QUESTION [--collection NAME | --no-collection] [--model M] [--conversation ID]
-  [--json]`` streams the answer to stdout, then the numbered sources (file, page, snippet).
+  [--json]`` streams the answer to stdout, then the sources it cites, by number (file, page,
+  snippet); every marker form counts (``[1-2]``, ``【1】``, ``［１］``: ``core.citations``).
   ``--json`` prints one object at the end: ``{"answer", "citations": [{"n", "chunk_id",
-  "doc_id", "path", "page", "char_start", "char_end", "text"}], "stats": {...},
+  "doc_id", "path", "page", "char_start", "char_end", "text"}] (the cited sources, in order of
+  first citation), "stats": {...},
   "conversation_id", "message_id", "trimmed": {"sources_dropped", "history_turns_dropped"},
   "not_in_documents", "no_documents", "without_documents", "dropped_citations"}``. Exit 0
   answered, 3 Ollama unreachable, 4 model missing, 5 the knowledge base has no documents yet
@@ -33,6 +35,7 @@ from typing import Any
 from qwen_desk.cli import EXIT_FAILED, EXIT_NO_DOCUMENTS, EXIT_OK
 from qwen_desk.cli._common import load_settings, print_json, report_error
 from qwen_desk.core import paths
+from qwen_desk.core.citations import cited_only
 from qwen_desk.core.conversations import ConversationStore, citation_label, citation_snippet
 from qwen_desk.core.errors import QwenDeskError
 from qwen_desk.core.prompts import detect_language
@@ -192,9 +195,10 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
     if done.no_documents:
         return EXIT_NO_DOCUMENTS
     print()
-    if done.citations:
+    listed = cited_only(done.text, done.citations)  # by number, as the window lists them
+    if listed:
         print("\nSources:")
-        for c in done.citations:
+        for c in listed:
             print(f"[{c.n}] {citation_label(c)}\n    {citation_snippet(c.text, 200)}")
     stats = done.stats
     if stats.eval_tokens:

@@ -4,14 +4,21 @@ Models write markers in many shapes: ``[1]``, ``[1, 2]``, ``[1][2]``, ``[1-3]``,
 ``［１］`` (full-width digits), ``[1、2]``. All are read after NFKC normalisation. A number is
 *used* when it names one of the ``n_sources`` sources of the prompt and *invented* otherwise.
 Bracketed numbers of four or more digits (``[2024]``) are left alone: they are years or
-quantities, not citations. ``[1](url)`` is a Markdown link, not a marker.
+quantities, not citations. ``[1](url)`` is a Markdown link, not a marker. In Markdown (the
+default) nothing inside code is a marker: inline code spans (``x[1]`` between backtick runs of
+equal length) and fenced code blocks; ``strip_invented`` therefore never edits code.
+
+This module is the one rule: the chat view's chips, the sources an answer lists (window, export,
+``ask``) and the invented-marker clean-up all read markers through ``find_markers``.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 MAX_RANGE = 20  # [1-3] expands; [1-500] is read as its two ends
 _NUM = r"[0-9０-９]{1,3}"
@@ -20,7 +27,17 @@ MARKER_RE = re.compile(
     rf"(?P<open>[\[【［])\s*(?P<body>{_NUM}(?:{_SEP}{_NUM})*)\s*(?P<close>[\]】］])(?!\()"
 )
 _RANGE_RE = re.compile(r"^(\d+)\s*[-–—~]\s*(\d+)$")
-_CLOSING = {"[": "]", "【": "】", "［": "］"}
+CLOSING = {"[": "]", "【": "】", "［": "］"}
+_FENCE_LINE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_BACKTICKS_RE = re.compile(r"`+")
+
+
+class _Numbered(Protocol):
+    @property
+    def n(self) -> int: ...
+
+
+C = TypeVar("C", bound=_Numbered)
 
 
 @dataclass(frozen=True)
@@ -52,11 +69,82 @@ def _numbers(body: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-def find_markers(text: str) -> list[Marker]:
-    return [
-        Marker(m.start(), m.end(), _numbers(m.group("body")), m.group("open"))
-        for m in MARKER_RE.finditer(text)
-    ]
+def code_ranges(markdown: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of the fenced code blocks and inline code spans of ``markdown``, in order.
+
+    A fence runs to the closing fence of the same character, at least as long (or to the end);
+    an inline span runs from a backtick run to the next run of the same length (CommonMark); an
+    unmatched run is literal text.
+    """
+    ranges: list[tuple[int, int]] = []
+    pos = 0
+    fence: tuple[str, int, int] | None = None  # (character, length, start) of the open fence
+    prose_start = 0
+    for line in markdown.splitlines(keepends=True):
+        match = _FENCE_LINE_RE.match(line)
+        if fence is None and match:
+            ranges += _code_spans(markdown, prose_start, pos)
+            run = match.group(1)
+            fence = (run[0], len(run), pos)
+        elif fence is not None and match:
+            run = match.group(1)
+            if run[0] == fence[0] and len(run) >= fence[1] and not line[match.end() :].strip():
+                ranges.append((fence[2], pos + len(line)))
+                fence = None
+                prose_start = pos + len(line)
+        pos += len(line)
+    if fence is not None:
+        ranges.append((fence[2], len(markdown)))
+    else:
+        ranges += _code_spans(markdown, prose_start, len(markdown))
+    return ranges
+
+
+def _code_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    runs = list(_BACKTICKS_RE.finditer(text, start, end))
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(runs):
+        opening = runs[i]
+        size = len(opening.group())
+        closing = next((j for j in range(i + 1, len(runs)) if len(runs[j].group()) == size), None)
+        if closing is None:
+            i += 1  # literal backticks
+            continue
+        spans.append((opening.start(), runs[closing].end()))
+        i = closing + 1
+    return spans
+
+
+def find_markers(text: str, *, markdown: bool = True) -> list[Marker]:
+    """Every citation marker of ``text``, in order.
+
+    With ``markdown`` (answers as the model wrote them) markers inside code are skipped; the
+    chat view passes ``False`` as it reads a rendered document, where code is known by format.
+    """
+    code = code_ranges(text) if markdown and ("`" in text or "~~~" in text) else []
+    out: list[Marker] = []
+    k = 0
+    for m in MARKER_RE.finditer(text):
+        while k < len(code) and code[k][1] <= m.start():
+            k += 1
+        if k < len(code) and code[k][0] <= m.start() < code[k][1]:
+            continue
+        out.append(Marker(m.start(), m.end(), _numbers(m.group("body")), m.group("open")))
+    return out
+
+
+def cited_numbers(text: str, n_sources: int) -> list[int]:
+    """The source numbers (1..``n_sources``) that ``text`` cites, in order of first citation."""
+    return parse_citations(text, n_sources)[0]
+
+
+def cited_only(text: str, citations: Sequence[C]) -> list[C]:
+    """Those of ``citations`` (anything with an ``n``) that ``text`` cites, by number."""
+    if not citations:
+        return []
+    cited = set(cited_numbers(text, max(c.n for c in citations)))
+    return sorted((c for c in citations if c.n in cited), key=lambda c: c.n)
 
 
 def parse_citations(answer_text: str, n_sources: int) -> tuple[list[int], list[int]]:
@@ -87,7 +175,7 @@ def strip_invented(answer_text: str, n_sources: int) -> tuple[str, int]:
         before = answer_text[pos : marker.start]
         if valid:
             numbers = ", ".join(str(n) for n in dict.fromkeys(valid))
-            replacement = f"{marker.open}{numbers}{_CLOSING[marker.open]}"
+            replacement = f"{marker.open}{numbers}{CLOSING[marker.open]}"
         else:
             replacement = ""
             before = before.rstrip(" ") if before.endswith(" ") else before

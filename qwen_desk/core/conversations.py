@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from qwen_desk.core import paths
+from qwen_desk.core.citations import cited_only
 from qwen_desk.core.errors import (
     ConversationError,
     ConversationNotFound,
@@ -545,7 +546,8 @@ class ConversationStore:
         return Path(path)
 
     def export_markdown(self, conversation_id: int) -> str:
-        """The conversation as Markdown, each answer followed by its numbered sources."""
+        """The conversation as Markdown, each answer followed by the numbered sources it cites
+        (``core.citations``: ``[1-2]``, ``【1】``... as the chat view reads them)."""
         conversation = self.get(conversation_id)
         lines = [f"# {conversation.title or 'Conversation'}", ""]
         meta = time.strftime("%Y-%m-%d %H:%M", time.localtime(conversation.created_at))
@@ -564,9 +566,10 @@ class ConversationStore:
             elif message.state is MessageState.STREAMING:
                 heading += " (incomplete)"
             lines += [heading, "", message.text.strip() or "_(no text)_", ""]
-            if message.citations:
+            cited = cited_only(message.text, message.citations)  # the markers the view makes chips
+            if cited:
                 lines += ["**Sources**", ""]
-                lines += [format_citation_line(c) for c in message.citations]
+                lines += [format_citation_line(c) for c in cited]
                 lines.append("")
         return "\n".join(lines).rstrip() + "\n"
 

@@ -25,8 +25,9 @@ A conversation without a knowledge base (``collection=None``), or a question ask
 Stop = ``task.cancel()`` on the task iterating ``answer``: the partial text is saved as
 ``stopped`` and ``CancelledError`` propagates (the back-end closes the HTTP stream, so the daemon
 stops generating). Back-end errors save the partial text as ``failed`` with the error's code and
-propagate. Every wait is ``await``-ed, so the service runs unchanged under qasync; the only
-synchronous work on the loop thread is a few SQLite statements (well under a millisecond each).
+propagate. Either way the sources the partial text already cites are saved with it. Every wait
+is ``await``-ed, so the service runs unchanged under qasync; the only synchronous work on the
+loop thread is a few SQLite statements (well under a millisecond each).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from qwen_desk.core.citations import parse_citations, strip_invented
+from qwen_desk.core.citations import cited_numbers, parse_citations, strip_invented
 from qwen_desk.core.conversations import ConversationStore, StreamingSaver
 from qwen_desk.core.errors import QwenDeskError
 from qwen_desk.core.llm.base import GenerationOptions, effective_num_ctx
@@ -196,6 +197,14 @@ def citation_from_hit(n: int, hit: Hit) -> Citation:
     )
 
 
+def partial_citations(text: str, sources: Sequence[Hit]) -> list[Citation] | None:
+    """The sources a stopped or failed answer's partial text cites (kept as streamed: nothing
+    is removed), so its chips and its export still name them; None without sources."""
+    if not sources:
+        return None
+    return [citation_from_hit(n, sources[n - 1]) for n in cited_numbers(text, len(sources))]
+
+
 def map_citations(text: str, sources: Sequence[Hit]) -> tuple[str, list[Citation], int]:
     """(text without invented markers, citations in order of first use, invented count)."""
     cleaned, dropped = strip_invented(text, len(sources))
@@ -311,6 +320,7 @@ class RagService:
             (Trimmed.from_json(a.trimmed).history_turns_dropped for _, a in pairs), default=0
         )
         trimmed = Trimmed(0, history_start)
+        sent: Sequence[Hit] = []  # the numbered sources of the prompt, once it is built
         timings = self.last_timings = {}
         # The model's context length (an HTTP call, once per model) is asked while the
         # question is embedded and searched; a daemon that is down fails here, even when the
@@ -348,6 +358,7 @@ class RagService:
                 history_start=history_start,
             )
             trimmed = prompt.trimmed
+            sent = prompt.sources
             yield SourcesFound(prompt.sources, trimmed, conversation.id, assistant.id)
             stats = StreamStats(model=model)
             timings["request_s"] = time.perf_counter() - t0
@@ -387,12 +398,21 @@ class RagService:
         except (asyncio.CancelledError, GeneratorExit):
             # Stop: keep what arrived. GeneratorExit: the consumer dropped the generator.
             if not saver.finished:
-                saver.finish(MessageState.STOPPED, trimmed=trimmed.to_json())
+                saver.finish(
+                    MessageState.STOPPED,
+                    citations=partial_citations(saver.text, sent),
+                    trimmed=trimmed.to_json(),
+                )
             raise
         except BaseException as exc:
             if not saver.finished:
                 code = exc.code if isinstance(exc, QwenDeskError) else QwenDeskError.code
-                saver.finish(MessageState.FAILED, error_code=code, trimmed=trimmed.to_json())
+                saver.finish(
+                    MessageState.FAILED,
+                    citations=partial_citations(saver.text, sent),
+                    error_code=code,
+                    trimmed=trimmed.to_json(),
+                )
             raise
 
     async def _fixed_reply(

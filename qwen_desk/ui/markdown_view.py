@@ -15,7 +15,10 @@ deleted afterwards.
 
 Citation markers (every form ``core.citations.find_markers`` reads: ``[1, 2]``, ``[1-3]``,
 ``【1】``, ``［１］``) outside code become chips: anchors with the
-``cite:n`` URL, drawn on a tinted background; a click emits ``sig_citation_clicked(n)``. The view
+``cite:n`` URL, drawn on a tinted background; a click emits ``sig_citation_clicked(n)``. With
+``set_source_count(n)`` only the numbers 1..n become chips: a marker naming none of them stays
+plain text, as written; the numbers of a mixed one (``[1, 9]`` of two sources) beyond ``n`` are
+written as plain, greyed ``[9]`` with a tooltip saying that source is not available. The view
 sizes itself to its document's height (it lives in a scroll area and never scrolls itself).
 """
 
@@ -36,7 +39,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QWidget
 
-from qwen_desk.core.citations import find_markers
+from qwen_desk.core.citations import CLOSING, find_markers
 
 CITE_SCHEME = "cite"
 _SENTINEL = "\u200b"
@@ -113,6 +116,7 @@ class MarkdownView(QTextBrowser):
         self._committed = 0  # characters of ``_source`` appended as finished blocks
         self._tail_pos = 0  # document position where the re-rendered tail starts
         self._chip = chip_format(self.palette())
+        self._source_count: int | None = None  # None: every number is a chip
         self.setFixedHeight(self._height_for(doc.size()))
 
     # --- content --------------------------------------------------------------------------
@@ -144,6 +148,30 @@ class MarkdownView(QTextBrowser):
         tail = self._source[self._committed :]
         if tail.strip():
             self._insert_segment(tail)
+
+    def source_count(self) -> int | None:
+        """How many sources chips may name (``None``: no limit)."""
+        return self._source_count
+
+    def set_source_count(self, count: int | None, *, render: bool = True) -> None:
+        """Only numbers 1..``count`` become chips (``None``: all).
+
+        The text shown is rendered again (with ``render``) only when a marker in it changes
+        between chip and plain text; an answer's sources usually arrive before its markers.
+        """
+        old, self._source_count = self._source_count, count
+        if count == old or not render or not self._source:
+            return
+        changed = any(
+            _available(old, n) != _available(count, n)
+            for marker in find_markers(self._source, markdown=False)  # code too: errs on redoing
+            for n in marker.numbers
+        )
+        if changed:
+            self.set_markdown(self._source)
+
+    def _available(self, n: int) -> bool:
+        return _available(self._source_count, n)
 
     # --- internals ------------------------------------------------------------------------
 
@@ -201,8 +229,13 @@ class MarkdownView(QTextBrowser):
     def _make_chips(self, doc: QTextDocument) -> None:
         """Turn ``[n]`` markers of ``doc`` (outside code) into chip anchors."""
         text = doc.toRawText()  # U+2029 between blocks: offsets are document positions
-        markers = find_markers(text)  # the one rule of core/citations (all bracket forms)
+        # the one rule of core/citations (all bracket forms); code is known here by its format
+        markers = find_markers(text, markdown=False)
         for match in reversed(markers):  # from the end, so earlier positions stay valid
+            numbers = list(dict.fromkeys(match.numbers))
+            available = [n for n in numbers if self._available(n)]
+            if not available:
+                continue  # no source of this answer: plain text, as written
             cursor = QTextCursor(doc)
             cursor.setPosition(match.start + 1)  # charFormat() is that of the char before
             if cursor.block().blockFormat().nonBreakableLines() or _is_code(cursor):
@@ -211,15 +244,23 @@ class MarkdownView(QTextBrowser):
             cursor.setPosition(match.end, QTextCursor.MoveMode.KeepAnchor)
             base = cursor.charFormat()
             cursor.removeSelectedText()
-            numbers = [str(n) for n in dict.fromkeys(match.numbers)]
-            for i, number in enumerate(numbers):
+            for i, number in enumerate(available):
                 if i:
                     cursor.insertText("\u200a", base)
                 fmt = QTextCharFormat(base)
                 fmt.merge(self._chip)
-                fmt.setAnchorHref(f"{CITE_SCHEME}:{int(number)}")
-                fmt.setToolTip(self.tr("Show source [%1]").replace("%1", number))
-                cursor.insertText(f"\u00a0{int(number)}\u00a0", fmt)
+                fmt.setAnchorHref(f"{CITE_SCHEME}:{number}")
+                fmt.setToolTip(self.tr("Show source [%1]").replace("%1", str(number)))
+                cursor.insertText(f"\u00a0{number}\u00a0", fmt)
+            missing = [n for n in numbers if n not in available]
+            if missing:
+                listed = ", ".join(str(n) for n in missing)
+                fmt = QTextCharFormat(base)
+                fmt.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
+                tip = self.tr("Not among the sources of this answer: [%1]")
+                fmt.setToolTip(tip.replace("%1", listed))
+                cursor.insertText("\u200a", base)
+                cursor.insertText(f"{match.open}{listed}{CLOSING[match.open]}", fmt)
 
     def _on_anchor(self, url: QUrl) -> None:
         if url.scheme() == CITE_SCHEME:
@@ -250,6 +291,10 @@ class MarkdownView(QTextBrowser):
             self._chip = chip
             if self._source and not same:
                 self.set_markdown(self._source)  # new theme: chips need the new colours
+
+
+def _available(count: int | None, n: int) -> bool:
+    return count is None or 1 <= n <= count
 
 
 def _is_code(cursor: QTextCursor) -> bool:

@@ -5,9 +5,10 @@ the "not in your documents" banner (a distinct, amber style), for a knowledge ba
 documents the ``NoDocumentsNotice`` instead of the body (how to add files; "Ask without
 documents"), the "not from your documents" mark of an answer given without them, the Markdown
 body with citation chips (``MarkdownView``), a stopped/failed line with Retry, the numbered
-sources (file, page, snippet; each opens the source viewer) and a footer with model, time to
-first token and tokens/s next to Copy and Regenerate. A question shows its text and, when it
-is the last one, Edit.
+sources (file, page, snippet; each opens the source viewer: while streaming all retrieved ones,
+then those the text cites) and a footer with model, time to first token and tokens/s next to
+Copy and Regenerate. Chips are made only for the numbers of the answer's sources. A question
+shows its text and, when it is the last one, Edit.
 
 While an answer streams only ``append_text`` is called (the body grows); everything else is
 refreshed once when the record changes state.
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from qwen_desk.core.citations import cited_only
 from qwen_desk.core.naming import document_name
 from qwen_desk.core.types import Citation, MessageRecord, MessageState
 from qwen_desk.models.chat_model import (
@@ -44,6 +46,22 @@ SNIPPET_CHARS = 140
 def snippet(text: str, max_chars: int = SNIPPET_CHARS) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= max_chars else flat[: max_chars - 1].rstrip() + "…"
+
+
+def source_count(record: MessageRecord) -> int:
+    """How many sources the chips of ``record`` may name: its highest citation number (0 for a
+    question, or an answer without sources)."""
+    if record.role != "assistant":
+        return 0
+    return max((c.n for c in record.citations), default=0)
+
+
+def listed_sources(record: MessageRecord) -> list[Citation]:
+    """The sources an answer lists: while it streams every retrieved one (provisional), then
+    those its text cites (``core.citations``' rule: the same markers that become chips)."""
+    if record.state is MessageState.STREAMING:
+        return sorted(record.citations, key=lambda c: c.n)
+    return cited_only(record.text, record.citations)
 
 
 def _escape(text: str) -> str:
@@ -159,6 +177,7 @@ class MessageWidget(QFrame):
         else:
             self.footer.hide()
 
+        self.body.set_source_count(source_count(record))
         self.body.set_markdown(record.text)
         self._rendered = record.text
         self.refresh(record)
@@ -191,8 +210,12 @@ class MessageWidget(QFrame):
     def refresh(self, record: MessageRecord) -> None:
         """Show every field of ``record`` (state, sources, footer...)."""
         self._record = record
-        if record.text != self._rendered:
-            if record.text.startswith(self._rendered) and record.state is MessageState.STREAMING:
+        changed = record.text != self._rendered
+        grows = record.text.startswith(self._rendered) and record.state is MessageState.STREAMING
+        # chips only for this answer's sources (rendered once: with the new text if it is new)
+        self.body.set_source_count(source_count(record), render=not changed or grows)
+        if changed:
+            if grows:
                 self.body.append_markdown(record.text[len(self._rendered) :])
             else:
                 self.body.set_markdown(record.text)
@@ -274,10 +297,11 @@ class MessageWidget(QFrame):
         self.setProperty("answerState", record.state.value)
 
     def _show_sources(self, record: MessageRecord) -> None:
-        if record.role != "assistant" or not record.citations:
+        listed = listed_sources(record) if record.role == "assistant" else []
+        if not listed:
             self.sources.hide()
             return
-        items = [self._source_line(c) for c in sorted(record.citations, key=lambda c: c.n)]
+        items = [self._source_line(c) for c in listed]
         title = self.tr("Sources")
         self.sources.setText(f"<b>{title}</b><br>" + "<br>".join(items))
         self.sources.show()
