@@ -23,12 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from qwen_desk.core.documents.builder import TextBuilder
+from qwen_desk.core.documents.language import is_residue
 from qwen_desk.core.documents.layout import (
     reading_order,
     snap_direction,
     split_columns,
     to_text_frame,
 )
+from qwen_desk.core.documents.running import find_running
 from qwen_desk.core.errors import (
     CorruptFile,
     FileNotReadable,
@@ -82,6 +84,7 @@ class _Region:
     table: bool = False
     heading_level: int = 0
     direction: tuple[int, int] = (1, 0)
+    margin: BlockKind | None = None  # HEADER / FOOTER: running text, kept out of chunks
 
     @property
     def n_chars(self) -> int:
@@ -126,6 +129,7 @@ def parse_pdf(path: str | Path, password: str | None = None) -> ParsedDocument:
         page_count = doc.page_count
     finally:
         doc.close()
+    running_text = _mark_running(pages)
     _mark_headings(pages)
     builder = TextBuilder()
     for number, page in enumerate(pages, start=1):
@@ -162,6 +166,7 @@ def parse_pdf(path: str | Path, password: str | None = None) -> ParsedDocument:
         scanned_pages=scanned,
         page_sizes=[page.size for page in pages],
         warnings=warnings,
+        running_text=running_text,
     )
 
 
@@ -251,7 +256,7 @@ def _read_page(page: Any, budget: _TableBudget) -> _Page:
                 text = "".join(texts).strip()
                 longest = max(range(len(texts)), key=lambda i: len(texts[i]))
                 size = spans[longest]["size"]
-            if not text:
+            if not text or is_residue(text):  # chart labels in a symbol font: not language
                 continue
             lines.append(_Line(text, line["bbox"], round(size * 2) / 2))
             way = snap_direction(*line["dir"])
@@ -423,7 +428,7 @@ def _table_region(table: Any) -> _Region | None:
     lines: list[_Line] = []
     for row, cells in zip(table.rows, rows, strict=False):
         texts = [" ".join((cell or "").split()) for cell in cells]
-        if not any(texts):
+        if not any(texts) or is_residue(" ".join(texts)):
             continue
         lines.append(_Line(" | ".join(texts), tuple(row.bbox), 0.0))
     if len(lines) < 2:
@@ -460,7 +465,59 @@ def _add_form_values(doc: Any, pages: list[_Page], warnings: list[str]) -> None:
             page.scanned = False
 
 
-# --- headings, title, text --------------------------------------------------------------------
+# --- running text, headings, title, text ------------------------------------------------------
+
+
+def _mark_running(pages: list[_Page]) -> list[str]:
+    """Split running headers, footers and page numbers off into margin regions; their texts."""
+    lines: list[list[tuple[str, Rect, bool]]] = []
+    owners: list[list[tuple[_Region, int]]] = []
+    for page in pages:
+        page_lines, page_owners = [], []
+        for region in page.regions:
+            if region.table:
+                continue
+            for i, line in enumerate(region.lines):
+                page_lines.append((line.text, line.rect, len(region.lines) == 1))
+                page_owners.append((region, i))
+        lines.append(page_lines)
+        owners.append(page_owners)
+    running, texts = find_running(lines, [page.size for page in pages])
+    if not running:
+        return []
+    for p, page in enumerate(pages):
+        marked: dict[int, set[int]] = {}
+        for k, (region, i) in enumerate(owners[p]):
+            if (p, k) in running:
+                marked.setdefault(id(region), set()).add(i)
+        if marked:
+            page.regions = [
+                piece
+                for region in page.regions
+                for piece in _split_running(region, marked.get(id(region), set()), page.size[1])
+            ]
+    return texts
+
+
+def _split_running(region: _Region, running: set[int], height: float) -> list[_Region]:
+    """``region`` cut into runs of running and body lines, in order (unchanged: no running)."""
+    if not running:
+        return [region]
+    pieces: list[_Region] = []
+    for i, line in enumerate(region.lines):
+        is_running = i in running
+        last = pieces[-1] if pieces else None
+        if last is None or (last.margin is not None) != is_running:
+            last = _Region([], line.rect, direction=region.direction)
+            if is_running:
+                top = (line.rect[1] + line.rect[3]) / 2 < height / 2
+                last.margin = BlockKind.HEADER if top else BlockKind.FOOTER
+            pieces.append(last)
+        last.lines.append(line)
+    for piece in pieces:
+        piece.bbox = _union(line.rect for line in piece.lines)
+        piece.size = _dominant(piece.lines)
+    return pieces
 
 
 def _mark_headings(pages: list[_Page]) -> None:
@@ -478,6 +535,7 @@ def _mark_headings(pages: list[_Page]) -> None:
         for page in pages
         for region in page.regions
         if not region.table
+        and region.margin is None
         and region.size >= body * HEADING_RATIO
         and len(region.lines) <= HEADING_MAX_LINES
         and region.n_chars <= HEADING_MAX_CHARS
@@ -522,6 +580,8 @@ def _emit(builder: TextBuilder, region: _Region, page: int) -> None:
     kind = BlockKind.TABLE if region.table else BlockKind.PARAGRAPH
     if region.heading_level:
         kind = BlockKind.HEADING
+    if region.margin is not None:
+        kind = region.margin
     builder.add("".join(parts), kind, page, level=region.heading_level, lines=spans)
 
 
