@@ -6,15 +6,22 @@ Reports the chunks that are only running text (a header, footer or page number r
 other pages), the rank of the first chunk of an answering page among the top 20 hybrid hits,
 and the pages of the sources the model would be sent.
 
-    .venv/bin/python bench/running_text.py
+It also measures what detecting running text costs: the CPU time (``time.process_time``) of
+parsing the 619-page corpus PDF with ``parse_pdf(detect_running=False)`` and with detection,
+alternated ``--repeat`` times, medians and their ratio (the target: at most ~1.2).
+
+    .venv/bin/python bench/running_text.py              # both parts
+    .venv/bin/python bench/running_text.py --parse-only # the parse cost only (no embedder)
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import hashlib
 import json
 import re
+import statistics
 import sys
 import tempfile
 import time
@@ -37,6 +44,7 @@ CASES = [  # file, question, pages that hold the answer
     ("pdfplumber__issue-67-example-zh.pdf", "东北电气2018年第一季度的营业收入是多少？", {3, 14}),
 ]
 COLLECTION = "default"
+LARGE = "unstructured__DA-619p.pdf"  # the file whose parse detection once made 17x slower
 
 
 def repeated_only(chunks: list[Any]) -> int:
@@ -82,10 +90,47 @@ def run_case(store: KnowledgeStore, embedder: Embedder, name: str, question: str
     }
 
 
+def parse_cost(name: str, repeat: int) -> dict[str, Any]:
+    """CPU seconds of parsing ``name`` without and with running-text detection, alternated."""
+    from qwen_desk.core.documents.pdf import parse_pdf
+
+    path = CORPUS / name
+    parse_pdf(path, detect_running=False)  # warm: imports, the file in the page cache
+    seconds: dict[bool, list[float]] = {False: [], True: []}
+    found: list[str] = []
+    for _ in range(repeat):
+        for detect in (False, True):
+            t0 = time.process_time()
+            doc = parse_pdf(path, detect_running=detect)
+            seconds[detect].append(time.process_time() - t0)
+            if detect:
+                found = doc.running_text
+    off, on = statistics.median(seconds[False]), statistics.median(seconds[True])
+    return {
+        "pages": doc.page_count,
+        "repeat": repeat,
+        "cpu_s_without_detection": [round(s, 3) for s in seconds[False]],
+        "cpu_s_with_detection": [round(s, 3) for s in seconds[True]],
+        "median_cpu_s_without": round(off, 3),
+        "median_cpu_s_with": round(on, 3),
+        "ratio_with_over_without": round(on / off, 3),
+        "running_text_found": found[:10],
+    }
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parse-only", action="store_true", help="only the parse-cost part")
+    parser.add_argument("--repeat", type=int, default=3, help="parses of each kind (default 3)")
+    args = parser.parse_args()
+    report: dict[str, Any] = {"benchmark": "running_text"}
+    report["parse_cost"] = {LARGE: parse_cost(LARGE, max(1, args.repeat))}
+    if args.parse_only:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return
     embedder = Embedder()
     embedder.load()
-    report: dict[str, Any] = {"benchmark": "running_text", "embedder": embedder.model_id}
+    report["embedder"] = embedder.model_id
     with tempfile.TemporaryDirectory(prefix="qd-bench-rt-") as tmp:
         store = KnowledgeStore(Path(tmp), embed_model_id=embedder.model_id, dim=embedder.dim)
         for name, question, gold in CASES:

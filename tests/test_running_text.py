@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import random
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,8 @@ import pytest
 from qwen_desk.core.chunking import chunk_document
 from qwen_desk.core.documents import parse_document
 from qwen_desk.core.documents.language import is_residue
+from qwen_desk.core.documents.running import find_running
+from qwen_desk.core.documents.sandbox import parse_in_child
 from qwen_desk.core.rag import RagService, drop_boilerplate
 from qwen_desk.core.settings import Settings
 from qwen_desk.core.types import BlockKind, DocumentRecord, Hit, ParsedDocument
@@ -75,6 +79,69 @@ def test_headers_footers_and_page_numbers_never_make_a_chunk(tmp_path: Path) -> 
     # highlights: no chunk's rectangles reach into the top or bottom margin lines
     for chunk in chunks:
         assert all(rect[1] > 60 and rect[3] < 790 for rect in chunk.rects), chunk.rects
+
+
+def test_running_text_comes_back_from_the_parser_process(tmp_path: Path) -> None:
+    doc = parse_in_child(_paged_pdf(tmp_path / "report.pdf", 6))
+    assert HEADER in doc.running_text and "Page 1 of 6" in doc.running_text
+    assert {b.text for b in doc.blocks if b.kind is BlockKind.HEADER} == {HEADER}
+
+
+A4 = (595.0, 842.0)
+
+
+def test_a_header_naming_its_chapter_groups_by_similarity() -> None:
+    """Each chapter's header is on 3 of 12 pages (too few alone); similar texts make one group."""
+    pages = []
+    for n in range(12):
+        header = f"ACME Corporation Annual Report 2024 · Chapter {'ABCD'[n // 3]} · page {n + 1}"
+        body = long_text(1, seed=n, words_each=12)
+        pages.append([(header, (72.0, 30.0, 500.0, 42.0), True), (body, (72, 300, 500, 312), True)])
+    running, texts = find_running(pages, [A4] * 12)
+    assert running == {(n, 0) for n in range(12)}
+    assert len(texts) == 1 and texts[0].startswith("ACME Corporation")
+
+
+def test_similar_lines_in_the_body_stay() -> None:
+    """Short body lines at one place that only look alike (different words) are content."""
+    words = ["apples", "pears", "plums", "cherries", "grapes", "lemons", "melons", "figs"]
+    pages = [
+        [(f"Total for {w}: {n}", (250.0, 400.0, 350.0, 412.0), True)] for n, w in enumerate(words)
+    ]
+    assert find_running(pages, [A4] * len(pages)) == (set(), [])
+
+
+def _busy_pages(n: int, seed: int) -> list[list[tuple[str, tuple[float, ...], bool]]]:
+    """``n`` pages of 30 distinct top-band lines sharing their first and last characters."""
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return [
+        [
+            (
+                "Report " + "".join(rng.choices(letters, k=40)) + " annex",
+                (72, 4 + 3 * i, 500, 6 + 3 * i),
+                True,
+            )
+            for i in range(30)
+        ]
+        for _ in range(n)
+    ]
+
+
+def _cpu_seconds(pages: list, repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.process_time()
+        find_running(pages, [A4] * len(pages))
+        best = min(best, time.process_time() - t0)
+    return best
+
+
+def test_detection_time_grows_linearly_with_pages() -> None:
+    """4x the pages costs about 4x (a pairwise comparison across pages would cost ~16x)."""
+    small, large = _busy_pages(150, seed=1), _busy_pages(600, seed=2)
+    _cpu_seconds(small, repeat=1)  # warm
+    assert _cpu_seconds(large) < 8 * _cpu_seconds(small)
 
 
 def test_a_two_page_document_loses_nothing(tmp_path: Path) -> None:

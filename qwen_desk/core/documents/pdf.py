@@ -105,8 +105,14 @@ def password_candidates(password: str) -> list[str]:
     return list(dict.fromkeys([password, normalised]))
 
 
-def parse_pdf(path: str | Path, password: str | None = None) -> ParsedDocument:
-    """Parse a PDF into blocks with per-line rectangles; raises DocumentError subclasses."""
+def parse_pdf(
+    path: str | Path, password: str | None = None, *, detect_running: bool = True
+) -> ParsedDocument:
+    """Parse a PDF into blocks with per-line rectangles; raises DocumentError subclasses.
+
+    ``detect_running=False`` leaves running headers and footers in the body (for measuring
+    what their detection costs: bench/running_text.py).
+    """
     import pymupdf
 
     p = Path(path)
@@ -129,7 +135,7 @@ def parse_pdf(path: str | Path, password: str | None = None) -> ParsedDocument:
         page_count = doc.page_count
     finally:
         doc.close()
-    running_text = _mark_running(pages)
+    running_text = _mark_running(pages) if detect_running else []
     _mark_headings(pages)
     builder = TextBuilder()
     for number, page in enumerate(pages, start=1):

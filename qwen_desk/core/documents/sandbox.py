@@ -124,12 +124,13 @@ def pack_document(doc: ParsedDocument) -> tuple[Any, ...]:
         doc.page_sizes,
         doc.encoding,
         doc.warnings,
+        doc.running_text,
     )
 
 
 def unpack_document(data: tuple[Any, ...]) -> ParsedDocument:
     """The inverse of ``pack_document``."""
-    path, kind, title, text, blocks, page_count, scanned, sizes, encoding, warnings = data
+    path, kind, title, text, blocks, page_count, scanned, sizes, encoding, warnings, running = data
     kinds = {k.value: k for k in BlockKind}
     return ParsedDocument(
         path=path,
@@ -154,6 +155,7 @@ def unpack_document(data: tuple[Any, ...]) -> ParsedDocument:
         page_sizes=sizes,
         encoding=encoding,
         warnings=warnings,
+        running_text=running,
     )
 
 
