@@ -491,17 +491,17 @@ def _mark_running(pages: list[_Page]) -> list[str]:
     running, texts = find_running(lines, [page.size for page in pages])
     if not running:
         return []
-    for p, page in enumerate(pages):
-        marked: dict[int, set[int]] = {}
-        for k, (region, i) in enumerate(owners[p]):
-            if (p, k) in running:
-                marked.setdefault(id(region), set()).add(i)
-        if marked:
-            page.regions = [
-                piece
-                for region in page.regions
-                for piece in _split_running(region, marked.get(id(region), set()), page.size[1])
-            ]
+    marked: dict[int, dict[int, set[int]]] = {}  # page -> id(region) -> its running lines
+    for p, k in running:
+        region, i = owners[p][k]
+        marked.setdefault(p, {}).setdefault(id(region), set()).add(i)
+    for p, regions in marked.items():
+        page = pages[p]
+        page.regions = [
+            piece
+            for region in page.regions
+            for piece in _split_running(region, regions.get(id(region), set()), page.size[1])
+        ]
     return texts
 
 

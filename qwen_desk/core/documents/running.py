@@ -122,15 +122,13 @@ def _candidates(
     by_kind: dict[str, list[tuple[float, tuple[int, str, Place, str]]]] = {}
     for i, (text, rect, alone) in enumerate(page):
         place = _place(rect, size)
-        if place is None:
+        if place is None or (place[0] == "body" and not alone):
             continue
         key = normalise(text)
-        if not key or len(key) > MAX_CHARS:
-            continue
-        if place[0] == "body" and (len(key) > MAX_BODY_CHARS or not alone):
+        if not key or len(key) > (MAX_BODY_CHARS if place[0] == "body" else MAX_CHARS):
             continue
         # nearest the edge first: top lines by their top, bottom lines by their bottom
-        rank = {"top": rect[1], "bottom": -rect[3]}.get(place[0], float(i))
+        rank = rect[1] if place[0] == "top" else -rect[3] if place[0] == "bottom" else float(i)
         by_kind.setdefault(place[0], []).append((rank, (i, key, place, text)))
     kept = []
     for lines in by_kind.values():
