@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -106,12 +107,17 @@ def password_candidates(password: str) -> list[str]:
 
 
 def parse_pdf(
-    path: str | Path, password: str | None = None, *, detect_running: bool = True
+    path: str | Path,
+    password: str | None = None,
+    *,
+    detect_running: bool = True,
+    on_page: Callable[[int], None] | None = None,
 ) -> ParsedDocument:
     """Parse a PDF into blocks with per-line rectangles; raises DocumentError subclasses.
 
-    ``detect_running=False`` leaves running headers and footers in the body (for measuring
-    what their detection costs: bench/running_text.py).
+    ``on_page(pages read)`` is called after each page is read. ``detect_running=False`` leaves
+    running headers and footers in the body (to measure what their detection costs:
+    bench/running_text.py).
     """
     import pymupdf
 
@@ -123,7 +129,11 @@ def parse_pdf(
         if doc.page_count == 0:
             raise CorruptFile(f"{p.name} is damaged: it has no pages")
         budget = _TableBudget(_table_budget(doc.page_count))
-        pages = [_read_page_safely(doc, i, warnings, budget) for i in range(doc.page_count)]
+        pages = []
+        for i in range(doc.page_count):
+            pages.append(_read_page_safely(doc, i, warnings, budget))
+            if on_page is not None:
+                on_page(i + 1)
         if budget.skipped:
             warnings.append(
                 f"tables were looked for on the first pages only ({budget.skipped} pages with "

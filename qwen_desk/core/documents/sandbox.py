@@ -6,6 +6,12 @@ spawn costs ~0.5 s of imports), talks to it over a ``Pipe`` (results are pickled
 document is a few MB), kills and restarts it when a request runs out of time (ParseTimeout) or
 when it dies (ParserCrashed). Errors raised in the child come back with their own class.
 
+The timeout bounds silence, not size: while parsing, the child reports progress (pages read,
+at most every ``PROGRESS_EVERY_S``) and each report restarts the wait, so a 600-page file that
+keeps reading pages never runs out of time on a busy machine, while one page (or one step) that
+hangs for ``timeout_s`` still stops the child. Steps after the last page (running text,
+headings, building the text) are linear in the document's size.
+
 The child imports only ``qwen_desk.core.documents`` and the parser it needs. A hidden request
 that makes the child exit abruptly exists for tests, enabled only when the environment variable
 ``QWEN_DESK_PARSER_TEST_HOOKS`` is "1" in the child.
@@ -17,6 +23,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +31,8 @@ from qwen_desk.core.errors import DocumentError, ParserCrashed, ParseTimeout, Qw
 from qwen_desk.core.types import Block, BlockKind, LineSpan, ParsedDocument
 
 TEST_HOOKS_ENV = "QWEN_DESK_PARSER_TEST_HOOKS"
-DEFAULT_TIMEOUT_S = 120.0
+DEFAULT_TIMEOUT_S = 120.0  # of silence: no reply and no progress report (see the docstring)
+PROGRESS_EVERY_S = 1.0
 START_TIMEOUT_S = 60.0  # spawning plus imports, on a busy machine
 
 
@@ -44,7 +52,7 @@ def _child_main(conn: Any) -> None:
             return
         op, args = request
         try:
-            reply = ("ok", _handle(op, args))
+            reply = ("ok", _handle(op, args, _Progress(conn)))
         except QwenDeskError as exc:
             reply = ("error", exc)
         except MemoryError:
@@ -60,11 +68,25 @@ def _child_main(conn: Any) -> None:
             conn.send(("error", DocumentError(f"Parser result could not be returned: {exc}")))
 
 
-def _handle(op: str, args: tuple[Any, ...]) -> Any:
+class _Progress:
+    """Sends ("progress", pages read) to the parent, at most every ``PROGRESS_EVERY_S``."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.last = time.monotonic()
+
+    def __call__(self, done: int) -> None:
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_EVERY_S:
+            self.last = now
+            self.conn.send(("progress", done))
+
+
+def _handle(op: str, args: tuple[Any, ...], progress: _Progress) -> Any:
     if op == "parse":
         from qwen_desk.core.documents import parse_document
 
-        return pack_document(parse_document(*args))
+        return pack_document(parse_document(*args, on_page=progress))
     if op == "render":
         return _render_page(*args)
     if op == "ping":
@@ -73,10 +95,13 @@ def _handle(op: str, args: tuple[Any, ...]) -> Any:
         if op == "test_exit":
             os._exit(int(args[0]) if args else 3)
         if op == "test_sleep":
-            import time
-
             time.sleep(float(args[0]))
             return None
+        if op == "test_progress":  # (steps, seconds each): reports progress while it works
+            for step in range(int(args[0])):
+                time.sleep(float(args[1]))
+                progress.conn.send(("progress", step + 1))
+            return int(args[0])
     raise DocumentError(f"Unknown parser request {op!r}")
 
 
@@ -208,7 +233,7 @@ class ParserProcess:
     # --- protocol -----------------------------------------------------------------------
 
     def request(self, op: str, args: tuple[Any, ...], timeout_s: float | None) -> Any:
-        """Send one request and wait for its reply (at most ``timeout_s``)."""
+        """Send one request and wait for its reply (at most ``timeout_s`` without progress)."""
         timeout = self.timeout_s if timeout_s is None else timeout_s
         with self._lock:
             self._ensure_started()
@@ -217,20 +242,22 @@ class ParserProcess:
             except (OSError, EOFError) as exc:
                 self._stop(kill=True)
                 raise ParserCrashed(f"The document reader stopped unexpectedly ({exc})") from exc
-            if not self._conn.poll(timeout):
-                self._stop(kill=True)
-                raise ParseTimeout(
-                    f"Reading {Path(str(args[0])).name if args else 'the file'} took longer "
-                    f"than {timeout:g} s and was stopped"
-                )
-            try:
-                status, payload = self._conn.recv()
-            except (EOFError, OSError) as exc:
-                code = self._exit_code()
-                self._stop(kill=True)
-                raise ParserCrashed(
-                    f"The document reader stopped unexpectedly (exit code {code})"
-                ) from exc
+            status = "progress"
+            while status == "progress":  # each progress report restarts the wait
+                if not self._conn.poll(timeout):
+                    self._stop(kill=True)
+                    raise ParseTimeout(
+                        f"Reading {Path(str(args[0])).name if args else 'the file'} took longer "
+                        f"than {timeout:g} s and was stopped"
+                    )
+                try:
+                    status, payload = self._conn.recv()
+                except (EOFError, OSError) as exc:
+                    code = self._exit_code()
+                    self._stop(kill=True)
+                    raise ParserCrashed(
+                        f"The document reader stopped unexpectedly (exit code {code})"
+                    ) from exc
         if status == "error":
             raise payload
         return payload
