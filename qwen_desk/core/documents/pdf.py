@@ -260,6 +260,7 @@ def _read_page(page: Any, budget: _TableBudget) -> _Page:
     data = page.get_textpage(flags=flags).extractDICT()
     regions: list[_Region] = []
     directions: dict[tuple[int, int], int] = {}
+    residue: list[str] = []  # lines dropped as not language (the garbled check still sees them)
     for block in data["blocks"]:
         lines: list[_Line] = []
         block_dirs: dict[tuple[int, int], int] = {}
@@ -272,7 +273,10 @@ def _read_page(page: Any, budget: _TableBudget) -> _Page:
                 text = "".join(texts).strip()
                 longest = max(range(len(texts)), key=lambda i: len(texts[i]))
                 size = spans[longest]["size"]
-            if not text or is_residue(text):  # chart labels in a symbol font: not language
+            if not text:
+                continue
+            if is_residue(text):  # chart labels in a symbol font, unmapped glyphs: not language
+                residue.append(text)
                 continue
             lines.append(_Line(text, line["bbox"], round(size * 2) / 2))
             way = snap_direction(*line["dir"])
@@ -292,7 +296,7 @@ def _read_page(page: Any, budget: _TableBudget) -> _Page:
     direction = max(directions, key=directions.__getitem__) if directions else (1, 0)
     regions = _in_reading_order(regions, direction)
     scanned = sum(r.n_chars for r in regions) <= SCANNED_MAX_CHARS and bool(page.get_images())
-    garbled = not scanned and _is_garbled(regions)
+    garbled = not scanned and _is_garbled(regions, residue)
     return _Page(
         regions=[] if scanned or garbled else regions,
         size=(rect.width, rect.height),
@@ -301,9 +305,10 @@ def _read_page(page: Any, budget: _TableBudget) -> _Page:
     )
 
 
-def _is_garbled(regions: list[_Region]) -> bool:
+def _is_garbled(regions: list[_Region], residue: list[str]) -> bool:
     """A text layer of unmapped glyphs (control characters, U+FFFD): not worth indexing."""
-    text = "".join(line.text for region in regions if not region.table for line in region.lines)
+    kept = (line.text for region in regions if not region.table for line in region.lines)
+    text = "".join([*kept, *residue])
     return len(text) >= 10 and len(_GARBAGE.findall(text)) > GARBLED_RATIO * len(text)
 
 
