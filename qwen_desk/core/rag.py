@@ -274,7 +274,9 @@ class RagService:
         hits = self.store.search(question, vector, collection=collection, k=k, mode="hybrid")
         kept = drop_boilerplate(hits)
         if len(kept) < len(hits):  # an index holding running text: look further down
-            more = self.store.search(question, vector, collection=collection, k=3 * k)
+            more = self.store.search(
+                question, vector, collection=collection, k=3 * k, mode="hybrid"
+            )
             kept = drop_boilerplate(more)[:k]
         return kept
 
