@@ -260,7 +260,7 @@ def _read_page(page: Any, budget: _TableBudget) -> _Page:
     data = page.get_textpage(flags=flags).extractDICT()
     regions: list[_Region] = []
     directions: dict[tuple[int, int], int] = {}
-    residue: list[str] = []  # lines dropped as not language (the garbled check still sees them)
+    residue: list[str] = []  # lines dropped as not language (the scan and garbled checks see them)
     for block in data["blocks"]:
         lines: list[_Line] = []
         block_dirs: dict[tuple[int, int], int] = {}
@@ -295,7 +295,8 @@ def _read_page(page: Any, budget: _TableBudget) -> _Page:
             budget.skipped += 1
     direction = max(directions, key=directions.__getitem__) if directions else (1, 0)
     regions = _in_reading_order(regions, direction)
-    scanned = sum(r.n_chars for r in regions) <= SCANNED_MAX_CHARS and bool(page.get_images())
+    n_chars = sum(r.n_chars for r in regions) + sum(len(line) for line in residue)
+    scanned = n_chars <= SCANNED_MAX_CHARS and bool(page.get_images())  # a text layer is no scan
     garbled = not scanned and _is_garbled(regions, residue)
     return _Page(
         regions=[] if scanned or garbled else regions,
