@@ -80,6 +80,26 @@ def test_timeout_kills_and_restarts_the_child(
     assert parser.pid not in (None, first)
 
 
+def test_progress_restarts_the_wait_and_silence_still_times_out(parser: ParserProcess) -> None:
+    """The timeout bounds silence: 12 steps of 0.25 s outlast a 1.5 s timeout and still finish
+    because each reports progress; a sleep of the same length without reports is stopped."""
+    assert parser.request("test_progress", (12, 0.25), 1.5) == 12
+    with pytest.raises(ParseTimeout):
+        parser.request("test_sleep", (3.0,), 1.5)
+
+
+def test_a_real_parse_reports_its_pages(tmp_path: Path) -> None:
+    from qwen_desk.core.documents import parse_document
+
+    pdf = pymupdf.open()
+    for n in range(4):
+        pdf.new_page().insert_text((72, 72), f"Page {n} text.", fontsize=11)
+    pdf.save(tmp_path / "four.pdf")
+    seen: list[int] = []
+    parse_document(tmp_path / "four.pdf", on_page=seen.append)
+    assert seen == [1, 2, 3, 4]
+
+
 def test_a_tiny_timeout_on_a_real_parse_is_a_parse_timeout(
     parser: ParserProcess, pdf_files: dict[str, Path]
 ) -> None:

@@ -1,9 +1,12 @@
 """Core layer: structure-aware chunking of a parsed document into retrievable passages.
 
 Rules, in order of strength:
-- a chunk never spans two pages (it cites one page) and never mixes body text with headers,
-  footers or notes; a table stays whole when it fits (with the text around it when there is
-  room), else it starts a new chunk and is split between rows, without overlap;
+- headers and footers (running text: DOCX header/footer parts, PDF lines repeated at the same
+  place on many pages) never become chunks, and no chunk spans one
+  (``ParsedDocument.running_text`` keeps them as metadata);
+- a chunk never spans two pages (it cites one page) and never mixes body text with notes;
+  a table stays whole when it fits (with the text around it when there is room), else it
+  starts a new chunk and is split between rows, without overlap;
 - a heading starts a new chunk, unless the chunk so far is tiny (a heading followed by a
   sub-heading stays with its first paragraph);
 - a paragraph that does not fit starts a new chunk when the current one is at least half full;
@@ -36,9 +39,8 @@ _WORD = re.compile(f"[^\\W\\d_{_CJK_CHARS}]+")
 _TOKENISH = re.compile(f"[{_CJK_CHARS}]|[^\\W\\d_{_CJK_CHARS}]+|\\d{{1,2}}|[^\\w\\s]")
 _SENTENCE_END = re.compile(r"[。！？；…]+[”’」』）)]*|[.!?]+[\"'”’)\]]*(?=\s)|\n+")
 _WORD_START = re.compile(f"(?<!\\S)\\S|[{_CJK_CHARS}]|(?<=[{_CJK_CHARS}])\\S")
+MARGINS = frozenset({BlockKind.HEADER, BlockKind.FOOTER})
 _GROUP = {
-    BlockKind.HEADER: "margin",
-    BlockKind.FOOTER: "margin",
     BlockKind.FOOTNOTE: "note",
     BlockKind.ENDNOTE: "note",
 }
@@ -64,6 +66,7 @@ class _Draft:
     page: int
     group: str
     path: tuple[str, ...]
+    stretch: int = 0  # text between two left-out margin blocks: drafts of two never merge
     units: list[_Unit] = field(default_factory=list)
     tokens: int = 0
     fresh: int = 0  # units that are not overlap from the previous chunk
@@ -92,6 +95,7 @@ class _Chunker:
         self.overlap = max(0, min(overlap, self.max // 2))
         self.drafts: list[_Draft] = []
         self.current: _Draft | None = None
+        self.stretch = 0
 
     def run(self, blocks: list[Block]) -> list[_Draft]:
         for block in blocks:
@@ -100,6 +104,10 @@ class _Chunker:
         return self.drafts
 
     def block(self, block: Block) -> None:
+        if block.kind in MARGINS:  # left out; the text on either side never joins across it
+            self.close()
+            self.stretch += 1
+            return
         group = _GROUP.get(block.kind, "body")
         cur = self.current
         if cur is not None:
@@ -127,7 +135,7 @@ class _Chunker:
                 if cur is not None and cur.tokens + unit.tokens > self.max:
                     cur = None  # the overlap and this unit do not fit together: no overlap
             if cur is None:
-                cur = self.current = _Draft(block.page, group, block.heading_path)
+                cur = self.current = _Draft(block.page, group, block.heading_path, self.stretch)
             cur.add(unit)
             cur.path = block.heading_path
 
@@ -142,7 +150,7 @@ class _Chunker:
             return
         tail = self.tail(cur)
         if tail:
-            nxt = _Draft(continue_with.page, cur.group, continue_with.heading_path)
+            nxt = _Draft(continue_with.page, cur.group, continue_with.heading_path, cur.stretch)
             for unit in tail:
                 nxt.add(unit, fresh=False)
             self.current = nxt
@@ -242,6 +250,7 @@ def _merge_tiny_tails(
             and draft.tokens < tiny
             and prev.page == draft.page
             and prev.group == draft.group
+            and prev.stretch == draft.stretch
             and draft.group != "table"
             and draft.end > prev.end
         ):

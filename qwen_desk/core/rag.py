@@ -42,6 +42,8 @@ from typing import Any
 
 from qwen_desk.core.citations import cited_numbers, parse_citations, strip_invented
 from qwen_desk.core.conversations import ConversationStore, StreamingSaver
+from qwen_desk.core.documents import running
+from qwen_desk.core.documents.language import is_residue
 from qwen_desk.core.errors import QwenDeskError
 from qwen_desk.core.llm.base import GenerationOptions, effective_num_ctx
 from qwen_desk.core.prompts import (
@@ -73,6 +75,9 @@ DEFAULT_COLLECTION = "default"
 # the default all-MiniLM-L6-v2 embedder, k = 6): see ``RelevancePolicy``.
 DEFAULT_MAX_VECTOR_DISTANCE = 0.55
 DEFAULT_MIN_COVERAGE = 0.3
+# The passage itself must hold this share of the question's tokens when its document's title and
+# heading path bring the rest (a table row naming 营业收入 under a title naming the company).
+DEFAULT_MIN_TEXT_COVERAGE = 0.1
 # Embedders whose vectors carry no meaning for Chinese text (their id starts with one of these).
 ENGLISH_ONLY_EMBEDDERS = ("all-MiniLM",)
 
@@ -82,6 +87,27 @@ def query_coverage(question_tokens: set[str], text: str) -> float:
     if not question_tokens:
         return 0.0
     return len(question_tokens & set(tokens(text))) / len(question_tokens)
+
+
+def is_boilerplate_hit(hit: Hit, repeated: set[tuple[str, str]]) -> bool:
+    """A passage that is chart residue, or a short text its document repeats on other pages."""
+    key = running.normalise(hit.text)
+    short = len(key) <= running.MAX_CHARS
+    return is_residue(hit.text) or (short and (hit.doc_id, key) in repeated)
+
+
+def drop_boilerplate(hits: Sequence[Hit]) -> list[Hit]:
+    """``hits`` without running headers, footers and page numbers stored as passages.
+
+    A safety net for knowledge bases indexed before chunking left running text out: the same
+    short text (digits blanked) on two or more pages of one document among the hits is running
+    text, not an answer.
+    """
+    pages: dict[tuple[str, str], set[int]] = {}
+    for hit in hits:
+        pages.setdefault((hit.doc_id, running.normalise(hit.text)), set()).add(hit.page)
+    repeated = {key for key, seen in pages.items() if len(seen) >= 2}
+    return [hit for hit in hits if not is_boilerplate_hit(hit, repeated)]
 
 
 @dataclass(frozen=True)
@@ -102,6 +128,7 @@ class RelevancePolicy:
 
     max_vector_distance: float = DEFAULT_MAX_VECTOR_DISTANCE
     min_coverage: float = DEFAULT_MIN_COVERAGE
+    min_text_coverage: float = DEFAULT_MIN_TEXT_COVERAGE
     vector_for_cjk: bool = False  # True for a multilingual embedder
 
     @classmethod
@@ -121,7 +148,17 @@ class RelevancePolicy:
         close = distance is not None and distance <= self.max_vector_distance
         if close and (self.vector_for_cjk or not cjk):
             return True
-        return cjk and query_coverage(question_tokens, hit.text) >= self.min_coverage
+        if not cjk:
+            return False
+        own = query_coverage(question_tokens, hit.text)
+        if own >= self.min_coverage:
+            return True
+        # The passage in its context: a question naming the document and the item it asks for
+        context = f"{hit.title}\n{hit.heading}\n{hit.text}"
+        return (
+            own >= self.min_text_coverage
+            and query_coverage(question_tokens, context) >= self.min_coverage
+        )
 
     def filter(self, question: str, hits: Sequence[Hit]) -> list[Hit]:
         """The relevant ``hits``, in their order."""
@@ -241,8 +278,16 @@ class RagService:
         return bool(self.store.has_documents(collection))
 
     def _search(self, question: str, collection: str, k: int) -> list[Hit]:
+        """The top ``k`` hybrid hits that are not boilerplate (``drop_boilerplate``)."""
         vector = self.embedder.embed_query(question)
-        return list(self.store.search(question, vector, collection=collection, k=k, mode="hybrid"))
+        hits = self.store.search(question, vector, collection=collection, k=k, mode="hybrid")
+        kept = drop_boilerplate(hits)
+        if len(kept) < len(hits):  # an index holding running text: look further down
+            more = self.store.search(
+                question, vector, collection=collection, k=3 * k, mode="hybrid"
+            )
+            kept = drop_boilerplate(more)[:k]
+        return kept
 
     async def retrieve(
         self, question: str, collection: str, *, previous_question: str | None = None

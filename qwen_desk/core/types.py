@@ -77,6 +77,10 @@ class ParsedDocument:
     page_sizes: list[tuple[float, float]] = field(default_factory=list)  # PDF points, per page
     encoding: str | None = None  # detected text encoding (TXT/MD)
     warnings: list[str] = field(default_factory=list)
+    # Running headers, footers, page numbers and watermarks (PDF: text repeated at the same
+    # place on many pages; DOCX: header and footer parts), one text each. Their blocks are
+    # HEADER / FOOTER blocks of ``text``; chunking leaves them out (metadata, not passages).
+    running_text: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------

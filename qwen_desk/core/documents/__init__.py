@@ -8,6 +8,7 @@ its library: pymupdf, lxml/python-docx, charset-normalizer) is imported only whe
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from qwen_desk.core.errors import EmptyFile, FileNotReadable, UnsupportedFileType
@@ -43,8 +44,13 @@ def check_readable(path: str | Path) -> int:
     return st.st_size
 
 
-def parse_document(path: str | Path, password: str | None = None) -> ParsedDocument:
-    """Parse one file in this process; raises DocumentError subclasses for bad input."""
+def parse_document(
+    path: str | Path, password: str | None = None, on_page: Callable[[int], None] | None = None
+) -> ParsedDocument:
+    """Parse one file in this process; raises DocumentError subclasses for bad input.
+
+    ``on_page(pages read)`` is called after each PDF page (the sandbox's progress reports).
+    """
     kind = kind_for_path(path)
     if kind is None:
         raise UnsupportedFileType(f"{Path(path).suffix or 'This file type'} is not supported yet")
@@ -52,7 +58,7 @@ def parse_document(path: str | Path, password: str | None = None) -> ParsedDocum
     if kind == "pdf":
         from qwen_desk.core.documents.pdf import parse_pdf
 
-        return parse_pdf(path, password)
+        return parse_pdf(path, password, on_page=on_page)
     if kind == "docx":
         from qwen_desk.core.documents.word import parse_docx
 

@@ -17,18 +17,21 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from qwen_desk.core.documents.builder import TextBuilder
+from qwen_desk.core.documents.language import is_residue
 from qwen_desk.core.documents.layout import (
     reading_order,
     snap_direction,
     split_columns,
     to_text_frame,
 )
+from qwen_desk.core.documents.running import find_running
 from qwen_desk.core.errors import (
     CorruptFile,
     FileNotReadable,
@@ -82,6 +85,7 @@ class _Region:
     table: bool = False
     heading_level: int = 0
     direction: tuple[int, int] = (1, 0)
+    margin: BlockKind | None = None  # HEADER / FOOTER: running text, kept out of chunks
 
     @property
     def n_chars(self) -> int:
@@ -102,8 +106,19 @@ def password_candidates(password: str) -> list[str]:
     return list(dict.fromkeys([password, normalised]))
 
 
-def parse_pdf(path: str | Path, password: str | None = None) -> ParsedDocument:
-    """Parse a PDF into blocks with per-line rectangles; raises DocumentError subclasses."""
+def parse_pdf(
+    path: str | Path,
+    password: str | None = None,
+    *,
+    detect_running: bool = True,
+    on_page: Callable[[int], None] | None = None,
+) -> ParsedDocument:
+    """Parse a PDF into blocks with per-line rectangles; raises DocumentError subclasses.
+
+    ``on_page(pages read)`` is called after each page is read. ``detect_running=False`` leaves
+    running headers and footers in the body (to measure what their detection costs:
+    bench/running_text.py).
+    """
     import pymupdf
 
     p = Path(path)
@@ -114,7 +129,11 @@ def parse_pdf(path: str | Path, password: str | None = None) -> ParsedDocument:
         if doc.page_count == 0:
             raise CorruptFile(f"{p.name} is damaged: it has no pages")
         budget = _TableBudget(_table_budget(doc.page_count))
-        pages = [_read_page_safely(doc, i, warnings, budget) for i in range(doc.page_count)]
+        pages = []
+        for i in range(doc.page_count):
+            pages.append(_read_page_safely(doc, i, warnings, budget))
+            if on_page is not None:
+                on_page(i + 1)
         if budget.skipped:
             warnings.append(
                 f"tables were looked for on the first pages only ({budget.skipped} pages with "
@@ -126,6 +145,7 @@ def parse_pdf(path: str | Path, password: str | None = None) -> ParsedDocument:
         page_count = doc.page_count
     finally:
         doc.close()
+    running_text = _mark_running(pages) if detect_running else []
     _mark_headings(pages)
     builder = TextBuilder()
     for number, page in enumerate(pages, start=1):
@@ -162,6 +182,7 @@ def parse_pdf(path: str | Path, password: str | None = None) -> ParsedDocument:
         scanned_pages=scanned,
         page_sizes=[page.size for page in pages],
         warnings=warnings,
+        running_text=running_text,
     )
 
 
@@ -239,6 +260,7 @@ def _read_page(page: Any, budget: _TableBudget) -> _Page:
     data = page.get_textpage(flags=flags).extractDICT()
     regions: list[_Region] = []
     directions: dict[tuple[int, int], int] = {}
+    residue: list[str] = []  # lines dropped as not language (the scan and garbled checks see them)
     for block in data["blocks"]:
         lines: list[_Line] = []
         block_dirs: dict[tuple[int, int], int] = {}
@@ -252,6 +274,9 @@ def _read_page(page: Any, budget: _TableBudget) -> _Page:
                 longest = max(range(len(texts)), key=lambda i: len(texts[i]))
                 size = spans[longest]["size"]
             if not text:
+                continue
+            if is_residue(text):  # chart labels in a symbol font, unmapped glyphs: not language
+                residue.append(text)
                 continue
             lines.append(_Line(text, line["bbox"], round(size * 2) / 2))
             way = snap_direction(*line["dir"])
@@ -270,8 +295,9 @@ def _read_page(page: Any, budget: _TableBudget) -> _Page:
             budget.skipped += 1
     direction = max(directions, key=directions.__getitem__) if directions else (1, 0)
     regions = _in_reading_order(regions, direction)
-    scanned = sum(r.n_chars for r in regions) <= SCANNED_MAX_CHARS and bool(page.get_images())
-    garbled = not scanned and _is_garbled(regions)
+    n_chars = sum(r.n_chars for r in regions) + sum(len(line) for line in residue)
+    scanned = n_chars <= SCANNED_MAX_CHARS and bool(page.get_images())  # a text layer is no scan
+    garbled = not scanned and _is_garbled(regions, residue)
     return _Page(
         regions=[] if scanned or garbled else regions,
         size=(rect.width, rect.height),
@@ -280,9 +306,10 @@ def _read_page(page: Any, budget: _TableBudget) -> _Page:
     )
 
 
-def _is_garbled(regions: list[_Region]) -> bool:
+def _is_garbled(regions: list[_Region], residue: list[str]) -> bool:
     """A text layer of unmapped glyphs (control characters, U+FFFD): not worth indexing."""
-    text = "".join(line.text for region in regions if not region.table for line in region.lines)
+    kept = (line.text for region in regions if not region.table for line in region.lines)
+    text = "".join([*kept, *residue])
     return len(text) >= 10 and len(_GARBAGE.findall(text)) > GARBLED_RATIO * len(text)
 
 
@@ -423,7 +450,7 @@ def _table_region(table: Any) -> _Region | None:
     lines: list[_Line] = []
     for row, cells in zip(table.rows, rows, strict=False):
         texts = [" ".join((cell or "").split()) for cell in cells]
-        if not any(texts):
+        if not any(texts) or is_residue(" ".join(texts)):
             continue
         lines.append(_Line(" | ".join(texts), tuple(row.bbox), 0.0))
     if len(lines) < 2:
@@ -460,7 +487,59 @@ def _add_form_values(doc: Any, pages: list[_Page], warnings: list[str]) -> None:
             page.scanned = False
 
 
-# --- headings, title, text --------------------------------------------------------------------
+# --- running text, headings, title, text ------------------------------------------------------
+
+
+def _mark_running(pages: list[_Page]) -> list[str]:
+    """Split running headers, footers and page numbers off into margin regions; their texts."""
+    lines: list[list[tuple[str, Rect, bool]]] = []
+    owners: list[list[tuple[_Region, int]]] = []
+    for page in pages:
+        page_lines, page_owners = [], []
+        for region in page.regions:
+            if region.table:
+                continue
+            for i, line in enumerate(region.lines):
+                page_lines.append((line.text, line.rect, len(region.lines) == 1))
+                page_owners.append((region, i))
+        lines.append(page_lines)
+        owners.append(page_owners)
+    running, texts = find_running(lines, [page.size for page in pages])
+    if not running:
+        return []
+    marked: dict[int, dict[int, set[int]]] = {}  # page -> id(region) -> its running lines
+    for p, k in running:
+        region, i = owners[p][k]
+        marked.setdefault(p, {}).setdefault(id(region), set()).add(i)
+    for p, regions in marked.items():
+        page = pages[p]
+        page.regions = [
+            piece
+            for region in page.regions
+            for piece in _split_running(region, regions.get(id(region), set()), page.size[1])
+        ]
+    return texts
+
+
+def _split_running(region: _Region, running: set[int], height: float) -> list[_Region]:
+    """``region`` cut into runs of running and body lines, in order (unchanged: no running)."""
+    if not running:
+        return [region]
+    pieces: list[_Region] = []
+    for i, line in enumerate(region.lines):
+        is_running = i in running
+        last = pieces[-1] if pieces else None
+        if last is None or (last.margin is not None) != is_running:
+            last = _Region([], line.rect, direction=region.direction)
+            if is_running:
+                top = (line.rect[1] + line.rect[3]) / 2 < height / 2
+                last.margin = BlockKind.HEADER if top else BlockKind.FOOTER
+            pieces.append(last)
+        last.lines.append(line)
+    for piece in pieces:
+        piece.bbox = _union(line.rect for line in piece.lines)
+        piece.size = _dominant(piece.lines)
+    return pieces
 
 
 def _mark_headings(pages: list[_Page]) -> None:
@@ -478,6 +557,7 @@ def _mark_headings(pages: list[_Page]) -> None:
         for page in pages
         for region in page.regions
         if not region.table
+        and region.margin is None
         and region.size >= body * HEADING_RATIO
         and len(region.lines) <= HEADING_MAX_LINES
         and region.n_chars <= HEADING_MAX_CHARS
@@ -522,6 +602,8 @@ def _emit(builder: TextBuilder, region: _Region, page: int) -> None:
     kind = BlockKind.TABLE if region.table else BlockKind.PARAGRAPH
     if region.heading_level:
         kind = BlockKind.HEADING
+    if region.margin is not None:
+        kind = region.margin
     builder.add("".join(parts), kind, page, level=region.heading_level, lines=spans)
 
 

@@ -6,6 +6,12 @@ spawn costs ~0.5 s of imports), talks to it over a ``Pipe`` (results are pickled
 document is a few MB), kills and restarts it when a request runs out of time (ParseTimeout) or
 when it dies (ParserCrashed). Errors raised in the child come back with their own class.
 
+The timeout bounds silence, not size: while parsing, the child reports progress (pages read,
+at most every ``PROGRESS_EVERY_S``) and each report restarts the wait, so a 600-page file that
+keeps reading pages never runs out of time on a busy machine, while one page (or one step) that
+hangs for ``timeout_s`` still stops the child. Steps after the last page (running text,
+headings, building the text) are linear in the document's size.
+
 The child imports only ``qwen_desk.core.documents`` and the parser it needs. A hidden request
 that makes the child exit abruptly exists for tests, enabled only when the environment variable
 ``QWEN_DESK_PARSER_TEST_HOOKS`` is "1" in the child.
@@ -32,7 +38,8 @@ from qwen_desk.core.errors import (
 from qwen_desk.core.types import Block, BlockKind, LineSpan, ParsedDocument
 
 TEST_HOOKS_ENV = "QWEN_DESK_PARSER_TEST_HOOKS"
-DEFAULT_TIMEOUT_S = 120.0
+DEFAULT_TIMEOUT_S = 120.0  # of silence: no reply and no progress report (see the docstring)
+PROGRESS_EVERY_S = 1.0
 CANCEL_POLL_S = 0.05  # how often a parse asks whether it should stop
 START_TIMEOUT_S = 60.0  # spawning plus imports, on a busy machine
 
@@ -53,7 +60,7 @@ def _child_main(conn: Any) -> None:
             return
         op, args = request
         try:
-            reply = ("ok", _handle(op, args))
+            reply = ("ok", _handle(op, args, _Progress(conn)))
         except QwenDeskError as exc:
             reply = ("error", exc)
         except MemoryError:
@@ -69,11 +76,25 @@ def _child_main(conn: Any) -> None:
             conn.send(("error", DocumentError(f"Parser result could not be returned: {exc}")))
 
 
-def _handle(op: str, args: tuple[Any, ...]) -> Any:
+class _Progress:
+    """Sends ("progress", pages read) to the parent, at most every ``PROGRESS_EVERY_S``."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.last = time.monotonic()
+
+    def __call__(self, done: int) -> None:
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_EVERY_S:
+            self.last = now
+            self.conn.send(("progress", done))
+
+
+def _handle(op: str, args: tuple[Any, ...], progress: _Progress) -> Any:
     if op == "parse":
         from qwen_desk.core.documents import parse_document
 
-        return pack_document(parse_document(*args))
+        return pack_document(parse_document(*args, on_page=progress))
     if op == "render":
         return _render_page(*args)
     if op == "ping":
@@ -82,10 +103,13 @@ def _handle(op: str, args: tuple[Any, ...]) -> Any:
         if op == "test_exit":
             os._exit(int(args[0]) if args else 3)
         if op == "test_sleep":
-            import time
-
             time.sleep(float(args[0]))
             return None
+        if op == "test_progress":  # (steps, seconds each): reports progress while it works
+            for step in range(int(args[0])):
+                time.sleep(float(args[1]))
+                progress.conn.send(("progress", step + 1))
+            return int(args[0])
     raise DocumentError(f"Unknown parser request {op!r}")
 
 
@@ -133,12 +157,13 @@ def pack_document(doc: ParsedDocument) -> tuple[Any, ...]:
         doc.page_sizes,
         doc.encoding,
         doc.warnings,
+        doc.running_text,
     )
 
 
 def unpack_document(data: tuple[Any, ...]) -> ParsedDocument:
     """The inverse of ``pack_document``."""
-    path, kind, title, text, blocks, page_count, scanned, sizes, encoding, warnings = data
+    path, kind, title, text, blocks, page_count, scanned, sizes, encoding, warnings, running = data
     kinds = {k.value: k for k in BlockKind}
     return ParsedDocument(
         path=path,
@@ -163,6 +188,7 @@ def unpack_document(data: tuple[Any, ...]) -> ParsedDocument:
         page_sizes=sizes,
         encoding=encoding,
         warnings=warnings,
+        running_text=running,
     )
 
 
@@ -232,7 +258,7 @@ class ParserProcess:
         timeout_s: float | None,
         should_cancel: Callable[[], bool] | None = None,
     ) -> Any:
-        """Send one request and wait for its reply (at most ``timeout_s``)."""
+        """Send one request and wait for its reply (at most ``timeout_s`` without progress)."""
         timeout = self.timeout_s if timeout_s is None else timeout_s
         with self._lock:
             self._ensure_started()
@@ -241,20 +267,22 @@ class ParserProcess:
             except (OSError, EOFError) as exc:
                 self._stop(kill=True)
                 raise ParserCrashed(f"The document reader stopped unexpectedly ({exc})") from exc
-            if not self._wait_reply(timeout, should_cancel):
-                self._stop(kill=True)
-                raise ParseTimeout(
-                    f"Reading {Path(str(args[0])).name if args else 'the file'} took longer "
-                    f"than {timeout:g} s and was stopped"
-                )
-            try:
-                status, payload = self._conn.recv()
-            except (EOFError, OSError) as exc:
-                code = self._exit_code()
-                self._stop(kill=True)
-                raise ParserCrashed(
-                    f"The document reader stopped unexpectedly (exit code {code})"
-                ) from exc
+            status = "progress"
+            while status == "progress":  # each progress report restarts the wait
+                if not self._wait_reply(timeout, should_cancel):
+                    self._stop(kill=True)
+                    raise ParseTimeout(
+                        f"Reading {Path(str(args[0])).name if args else 'the file'} took longer "
+                        f"than {timeout:g} s and was stopped"
+                    )
+                try:
+                    status, payload = self._conn.recv()
+                except (EOFError, OSError) as exc:
+                    code = self._exit_code()
+                    self._stop(kill=True)
+                    raise ParserCrashed(
+                        f"The document reader stopped unexpectedly (exit code {code})"
+                    ) from exc
         if status == "error":
             raise payload
         return payload

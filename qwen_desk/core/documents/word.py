@@ -100,6 +100,9 @@ def parse_docx(path: str | Path, password: str | None = None) -> ParsedDocument:
         blocks=builder.blocks,
         page_count=max(walker.page, saved_pages),
         warnings=["Strict Open XML document"] if package.strict else [],
+        running_text=[
+            b.text for b in builder.blocks if b.kind in (BlockKind.HEADER, BlockKind.FOOTER)
+        ],
     )
 
 
