@@ -100,6 +100,26 @@ def test_a_real_parse_reports_its_pages(tmp_path: Path) -> None:
     assert seen == [1, 2, 3, 4]
 
 
+def test_a_cancelled_request_stops_the_child_and_the_next_one_works(
+    parser: ParserProcess, pdf_files: dict[str, Path]
+) -> None:
+    from qwen_desk.core.errors import Cancelled
+
+    parser.parse(pdf_files["plain"])
+    asked = threading.Event()
+
+    def should_cancel() -> bool:  # says so from its second question on: the child is working
+        if asked.is_set():
+            return True
+        asked.set()
+        return False
+
+    with pytest.raises(Cancelled):
+        parser.request("test_sleep", (60,), None, should_cancel)  # not the 60 s sleep
+    assert parser.pid is None  # stopped
+    assert parser.parse(pdf_files["plain"], should_cancel=lambda: False).page_count == 3
+
+
 def test_a_tiny_timeout_on_a_real_parse_is_a_parse_timeout(
     parser: ParserProcess, pdf_files: dict[str, Path]
 ) -> None:

@@ -309,6 +309,71 @@ def test_close_interrupts_and_the_next_start_resumes(tmp_path: Path) -> None:
         second.close()
 
 
+def test_a_walk_stopped_by_quitting_leaves_its_folder_queued_and_resumes(tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    (folder / "sub").mkdir(parents=True)
+    for i in range(3):
+        make_md(folder / "sub" / f"n{i}.md", f"Note {i}", [f"Basalt column number {i}."])
+    first = KnowledgeBase(Settings(), embedder=shared_embedder())
+    first.ingest.request_stop()  # the window is closing: the walk stops at its first entry
+    assert first.ingest.add_paths([folder], C) == []
+    (left,) = first.ingest.pending()
+    assert left.kind is JobKind.FOLDER and left.state is JobState.QUEUED
+    assert left.path == str(folder.absolute())
+    first.close()
+    second = KnowledgeBase(Settings(), embedder=shared_embedder())
+    try:
+        rec = Recorder()
+        second.ingest.subscribe(rec)
+        second.ingest.start()  # walks the folder again, then indexes what it found
+        assert second.ingest.wait_idle(120)
+        assert [e.state for e in rec.events if e.finished] == [IngestState.READY] * 3
+        assert sorted(Path(r.path).name for r in second.store.list_documents(C)) == [
+            "n0.md",
+            "n1.md",
+            "n2.md",
+        ]
+        assert [j.state for j in second.ingest._queue.jobs() if j.id == left.id] == [JobState.DONE]
+    finally:
+        second.close()
+
+
+@pytest.mark.slow
+def test_a_quick_close_leaves_the_running_batch_and_nothing_is_half_written(
+    tmp_path: Path,
+) -> None:
+    """The window's quit: the worker gets a moment, then is left inside its embedding batch,
+    kept from writing by the write lock; the next start indexes the file in full."""
+    big = tmp_path / "big.md"
+    big.write_text(long_text(120, seed=3, words_each=120), encoding="utf-8")
+    first = KnowledgeBase(Settings(), embedder=shared_embedder())
+    rec = Recorder()
+    first.ingest.subscribe(rec)
+    (job,) = first.ingest.add_paths([big], C)
+    rec.wait_for(lambda e: e.job_id == job and e.state is IngestState.EMBEDDING and e.done > 0)
+    first.close(quick=True)
+    worker = first.ingest._thread
+    assert worker is not None
+    worker.join(120)  # it ends by itself at its next check
+    assert not worker.is_alive()
+    assert not any(e.job_id == job and e.finished for e in rec.events)
+    if first.write_lock.held:  # kept for the process exit, which a test does not do
+        first.write_lock.release()
+    second = KnowledgeBase(Settings(), embedder=shared_embedder())
+    try:
+        assert second.store.list_documents(C) == []  # nothing of it is visible
+        assert [j.id for j in second.ingest.pending()] == [job]
+        rec2 = Recorder()
+        second.ingest.subscribe(rec2)
+        second.ingest.start()
+        (event,) = rec2.wait([job])
+        assert event.state is IngestState.READY
+        (record,) = second.store.list_documents(C)
+        assert record.n_chunks == event.chunks > 10
+    finally:
+        second.close()
+
+
 def test_remove_and_reindex(kb: KnowledgeBase, rec: Recorder, tmp_path: Path) -> None:
     md = make_md(tmp_path / "geo.md", "Geology", EN_PAGES[1:2])
     (ready,) = rec.wait(kb.ingest.add_paths([md], C))

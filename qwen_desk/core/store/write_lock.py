@@ -52,6 +52,11 @@ class ProcessWriteLock:
         finally:
             self._thread_lock.release()
 
+    @property
+    def held(self) -> bool:
+        """Some thread of this process holds it."""
+        return self._fh is not None
+
     def __enter__(self) -> ProcessWriteLock:
         self.acquire()
         return self
