@@ -418,6 +418,10 @@
         <source>Show source [%1]</source>
         <translation>查看来源 [%1]</translation>
     </message>
+    <message>
+        <source>Not among the sources of this answer: [%1]</source>
+        <translation>不在此回答的来源之中：[%1]</translation>
+    </message>
 </context>
 <context>
     <name>MessageWidget</name>
