@@ -138,6 +138,21 @@ def test_empty_knowledge_base_says_how_to_add_files_or_asks_without_documents(
         again = chat.model.record(chat.model.last_row("assistant"))
         assert "stand-in's answer to" in again.text and again.stats["without_documents"] is True
         assert len(_questions_sent(server)) == 2
+        # a failed answer without documents is retried without them too (not "no documents")
+        server.set_offline(True)
+        qtbot.mouseClick(plain.regenerate_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: chat.task is not None and chat.task.done(), timeout=60_000)
+        row = chat.model.last_row("assistant")
+        assert chat.model.record(row).state is MessageState.FAILED
+        assert chat.model.record(row).stats.get("without_documents") is True
+        server.set_offline(False)
+        failed = panel.message_widget(row)
+        qtbot.waitUntil(failed.retry_button.isVisible)
+        qtbot.mouseClick(failed.retry_button, Qt.MouseButton.LeftButton)
+        _wait_done(qtbot, win)
+        retried = chat.model.record(chat.model.last_row("assistant"))
+        assert "stand-in's answer to" in retried.text and retried.stats["without_documents"]
+        assert len(_questions_sent(server)) == 3
 
         # (4) with a document in, the same question is answered from it, with sources
         win.knowledge.add_paths([notes])

@@ -32,6 +32,7 @@ from qwen_desk.controllers.throttle import TokenThrottler
 from qwen_desk.controllers.ui_state import ui_state
 from qwen_desk.core.errors import QwenDeskError, error_for_code
 from qwen_desk.core.types import (
+    WITHOUT_DOCUMENTS,
     Citation,
     ConversationRecord,
     MessageRecord,
@@ -230,6 +231,8 @@ class ChatController(QObject):
         user_id = self.model.new_temp_id()
         self.model.append(MessageRecord(user_id, conversation_id, "user", question))
         row = self.model.append_streaming(conversation_id, model_name)
+        if not use_documents:  # kept if it fails or is stopped: a retry asks without them too
+            self.model.update_record(row, stats={WITHOUT_DOCUMENTS: True})
         stream = _Stream(user_id=user_id, answer_id=self.model.record(row).id, model=model_name)
         self._stream = stream
         loop = asyncio.get_running_loop()

@@ -372,6 +372,10 @@ class RagService:
         # documents hold nothing relevant.
         options_task = asyncio.ensure_future(self.generation_options(model))
         options_task.add_done_callback(_retrieve_exception)
+        # an answer asked without documents stays marked so when it is stopped or fails
+        unfinished_stats = None if collection is not None and use_documents else {
+            WITHOUT_DOCUMENTS: True
+        }
         try:
             sources: list[Hit] | None = None
             empty = False
@@ -446,6 +450,7 @@ class RagService:
                 saver.finish(
                     MessageState.STOPPED,
                     citations=partial_citations(saver.text, sent),
+                    stats=unfinished_stats,
                     trimmed=trimmed.to_json(),
                 )
             raise
@@ -455,6 +460,7 @@ class RagService:
                 saver.finish(
                     MessageState.FAILED,
                     citations=partial_citations(saver.text, sent),
+                    stats=unfinished_stats,
                     error_code=code,
                     trimmed=trimmed.to_json(),
                 )
