@@ -95,7 +95,7 @@ def text_pdf(folder: Path, pages: int) -> Path:
 def big_text(folder: Path, megabytes: int) -> Path:
     out = folder / "big.txt"
     line = "The archive keeps every letter written between the two offices. " * 4 + "\n"
-    block = (line * (1 << 20 // len(line) + 1)).encode()[: 1 << 20]
+    block = (line * ((1 << 20) // len(line) + 1)).encode()[: 1 << 20]
     with open(out, "wb") as fh:
         for _ in range(megabytes):
             fh.write(block)
@@ -240,8 +240,12 @@ def run_add(path: Path, home: Path, timeout_s: float) -> dict[str, Any]:
         "exit": proc.returncode,
         "killed": killed,
         "files": [
-            {"name": Path(r.get("path", "")).name, "status": r.get("status"),
-             "code": (r.get("error") or {}).get("code"), "chunks": r.get("chunks")}
+            {
+                "name": Path(r.get("path", "")).name,
+                "status": r.get("status"),
+                "code": (r.get("error") or {}).get("code"),
+                "chunks": r.get("chunks"),
+            }
             for r in results
         ],
         "traceback": "Traceback" in stdout or "Traceback" in stderr,

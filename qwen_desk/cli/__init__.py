@@ -61,7 +61,62 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_USAGE
-    return int(args.handler(args))
+    log_file = _log_to_file()
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:  # never a raw traceback: one line (or a JSON object), the log
+        return report_unexpected(exc, bool(getattr(args, "json", False)), log_file)
+
+
+def _log_to_file() -> str:
+    """Warnings and errors (with their tracebacks) go to ``cli.log`` in the log folder, never
+    to the terminal; the file is created only when something is logged. Returns its path."""
+    import logging
+
+    from qwen_desk.core import paths
+
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if isinstance(handler, logging.FileHandler):
+            return handler.baseFilename
+    try:
+        log_file = paths.ensure(paths.log_dir()) / "cli.log"
+        handler = logging.FileHandler(log_file, encoding="utf-8", delay=True)
+    except OSError:  # no log folder (read-only home): keep quiet rather than fail
+        handler, log_file = logging.NullHandler(), "(no log file)"  # type: ignore[assignment]
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    return str(log_file)
+
+
+def report_unexpected(exc: BaseException, as_json: bool, log_file: str) -> int:
+    """Print an error the command did not handle as one line on stderr (or, with ``--json``, as
+    a JSON object on stdout), with its traceback in the log only; return the exit code."""
+    import json
+    import logging
+
+    from qwen_desk.core.errors import DiskFull, QwenDeskError, is_disk_full
+
+    if isinstance(exc, QwenDeskError):
+        error: QwenDeskError = exc
+    elif is_disk_full(exc):
+        error = DiskFull(f"The disk is full: {exc}")
+    else:
+        logging.getLogger("qwen_desk.cli").error("unexpected error", exc_info=exc)
+        error = QwenDeskError(
+            f"Unexpected error: {type(exc).__name__}: {exc} (details in {log_file})"
+        )
+    if as_json:
+        print(json.dumps({"error": error.to_dict()}, ensure_ascii=False), flush=True)
+    else:
+        print(f"error: {error.code}: {error.message}", file=sys.stderr, flush=True)
+    from qwen_desk.cli._common import exit_code
+
+    return exit_code(error)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from qwen_desk.core.errors import EmptyFile, FileNotReadable, UnsupportedFileType
+from qwen_desk.core.errors import EmptyFile, FileNotReadable, FileTooLarge, UnsupportedFileType
 from qwen_desk.core.types import ParsedDocument
 
 SUPPORTED_SUFFIXES: dict[str, str] = {
@@ -20,6 +20,12 @@ SUPPORTED_SUFFIXES: dict[str, str] = {
     ".md": "md",
     ".markdown": "md",
 }
+
+
+# Text files are read whole (a viewer highlights by offsets into the text); above this size a
+# file would take more memory than the 1.5 GB budget of ``add`` allows with its chunks and
+# vectors, and hours to embed: it is refused before it is read (bench/input_memory.py).
+MAX_TEXT_BYTES = 64 * 1024 * 1024
 
 
 def kind_for_path(path: str | Path) -> str | None:
@@ -48,7 +54,14 @@ def parse_document(path: str | Path, password: str | None = None) -> ParsedDocum
     kind = kind_for_path(path)
     if kind is None:
         raise UnsupportedFileType(f"{Path(path).suffix or 'This file type'} is not supported yet")
-    check_readable(path)
+    size = check_readable(path)
+    if kind in ("txt", "md") and size > MAX_TEXT_BYTES:
+        mb = 1024 * 1024
+        raise FileTooLarge(
+            f"{Path(path).name} is {size / mb:.0f} MB: text files over {MAX_TEXT_BYTES // mb} MB "
+            "are not indexed (split it into smaller files)",
+            size=size,
+        )
     if kind == "pdf":
         from qwen_desk.core.documents.pdf import parse_pdf
 
