@@ -79,18 +79,25 @@ def _log_to_file() -> str:
     from qwen_desk.core import paths
 
     root = logging.getLogger()
-    for handler in root.handlers:
-        if isinstance(handler, logging.FileHandler):
-            return handler.baseFilename
     try:
-        log_file = paths.ensure(paths.log_dir()) / "cli.log"
-        handler = logging.FileHandler(log_file, encoding="utf-8", delay=True)
-    except OSError:  # no log folder (read-only home): keep quiet rather than fail
-        handler, log_file = logging.NullHandler(), "(no log file)"  # type: ignore[assignment]
+        log_file = str(paths.ensure(paths.log_dir()) / "cli.log")
+    except OSError:  # no log folder (a read-only or full disk): keep quiet rather than fail
+        log_file = ""
+    for old in [h for h in root.handlers if getattr(h, "qwen_desk_cli", False)]:
+        if getattr(old, "baseFilename", "") == log_file:
+            return log_file
+        root.removeHandler(old)  # main() called again with another QWEN_DESK_HOME (tests)
+        old.close()
+    handler: logging.Handler = (
+        logging.FileHandler(log_file, encoding="utf-8", delay=True)
+        if log_file
+        else logging.NullHandler()
+    )
+    handler.qwen_desk_cli = True  # type: ignore[attr-defined]
     handler.setLevel(logging.WARNING)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
-    return str(log_file)
+    return log_file or "(no log file)"
 
 
 def report_unexpected(exc: BaseException, as_json: bool, log_file: str) -> int:

@@ -270,7 +270,14 @@ class IngestService:
             with self._cond:
                 if self._stopping:
                     return
-                job = self._queue.next_queued()
+                try:
+                    job = self._queue.next_queued()
+                except Exception as exc:  # the queue cannot be written: a full disk, mostly
+                    self._queue_unwritable(exc)
+                    self._idle = True
+                    self._cond.notify_all()
+                    self._cond.wait()  # until more work is added (it may fit again)
+                    continue
                 if job is None:
                     if self._notices:
                         continue
@@ -305,6 +312,39 @@ class IngestService:
                     self._user_cancelled.discard(job.id)
             if self._written_since_maintain >= MAINTAIN_EVERY_DOCS:
                 self._maintain()
+
+    def _queue_unwritable(self, exc: Exception) -> None:
+        """Fail the queued jobs of this run with the queue's error, in events only (called
+        with ``self._cond`` held): the queue keeps them queued, so they run again at the next
+        start, once the disk has room."""
+        log.error("the ingestion queue cannot be written", exc_info=exc)
+        error: QwenDeskError = (
+            DiskFull(f"The disk is full: the ingestion queue cannot be written ({exc})")
+            if is_disk_full(exc)
+            else QwenDeskError(f"The ingestion queue cannot be written: {exc}")
+        )
+        try:
+            jobs = self._queue.jobs((JobState.QUEUED,))
+        except Exception:
+            log.exception("the ingestion queue cannot be read")
+            jobs = []
+        for job in jobs:
+            if job.kind is JobKind.SKIP:
+                continue
+            self._notices.append(
+                IngestEvent(
+                    job.path,
+                    job.collection,
+                    IngestState.FAILED,
+                    job_id=job.id,
+                    error=ErrorInfo(error.code, error.message),
+                )
+            )
+        self._cond.release()  # listeners run without the lock, as everywhere else
+        try:
+            self._flush_notices()
+        finally:
+            self._cond.acquire()
 
     def _flush_notices(self) -> None:
         while True:
