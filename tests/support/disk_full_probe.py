@@ -1,9 +1,12 @@
 """Test helper: ``add`` on a nearly full filesystem, run inside a private tmpfs mount.
 
-``python disk_full_probe.py MOUNT`` (MOUNT is a small, empty tmpfs): indexes a small file,
-fills the disk to ``FREE_LEFT`` bytes, adds a larger file (it must fail with ``disk_full``),
-lists the knowledge base, frees the disk and adds the file again. Prints one JSON object with
-every command's exit code, parsed JSON output and whether any output held a traceback.
+``python disk_full_probe.py MOUNT DOCS`` (MOUNT is a small, empty tmpfs; DOCS holds small.txt
+and big.txt): indexes small.txt, fills the disk to ``FREE_LEFT`` bytes (room for the queue's
+SQLite, not for big.txt's vectors), adds big.txt (it must fail with ``disk_full``, twice: JSON
+and plain), lists the knowledge base, then fills the disk to ``BARELY_LEFT`` bytes (not even
+the queue can be written) and adds it again, frees the disk and adds it once more. Prints one
+JSON object with every command's exit code, parsed JSON output and whether any output held a
+traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-FREE_LEFT = 48 * 1024
+FREE_LEFT = 320 * 1024
+BARELY_LEFT = 16 * 1024
 
 
 def run(home: Path, *args: str) -> dict[str, Any]:
@@ -25,7 +29,7 @@ def run(home: Path, *args: str) -> dict[str, Any]:
         capture_output=True,
         text=True,
         env=env,
-        timeout=600,
+        timeout=300,
     )
     parsed = []
     for line in proc.stdout.splitlines():
@@ -37,7 +41,7 @@ def run(home: Path, *args: str) -> dict[str, Any]:
         "exit": proc.returncode,
         "json": parsed,
         "traceback": "Traceback" in proc.stdout + proc.stderr,
-        "stderr": proc.stderr[-2000:],
+        "stdout_or_stderr": (proc.stdout + proc.stderr)[-2000:],
     }
 
 
@@ -68,6 +72,9 @@ def main() -> None:
     result["full"] = run(home, "add", "--json", str(big))
     result["full_plain"] = run(home, "add", str(big))
     result["list_full"] = run(home, "list", "--json")
+    filler.unlink()
+    filler = fill(mount, BARELY_LEFT)
+    result["queue_full"] = run(home, "add", "--json", str(big))
     filler.unlink()
     result["again"] = run(home, "add", "--json", str(big))
     result["list_after"] = run(home, "list", "--json")
