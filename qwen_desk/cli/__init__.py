@@ -106,14 +106,17 @@ def report_unexpected(exc: BaseException, as_json: bool, log_file: str) -> int:
     import json
     import logging
 
+    from qwen_desk.core import paths
     from qwen_desk.core.errors import DiskFull, QwenDeskError, is_disk_full
 
+    log = logging.getLogger("qwen_desk.cli")
     if isinstance(exc, QwenDeskError):
         error: QwenDeskError = exc
-    elif is_disk_full(exc):
-        error = DiskFull(f"The disk is full: {exc}")
+    elif is_disk_full(exc, paths.default_data_dir()):
+        log.error("disk full", exc_info=exc)
+        error = DiskFull(f"The disk is full: Qwen Desk cannot write its data ({exc})")
     else:
-        logging.getLogger("qwen_desk.cli").error("unexpected error", exc_info=exc)
+        log.error("unexpected error", exc_info=exc)
         error = QwenDeskError(
             f"Unexpected error: {type(exc).__name__}: {exc} (details in {log_file})"
         )

@@ -191,10 +191,15 @@ MB = 1024 * 1024
 _NO_SPACE = ("No space left on device", "database or disk is full", "Disk quota exceeded")
 
 
-def is_disk_full(exc: BaseException) -> bool:
+def is_disk_full(exc: BaseException, folder: Any = None) -> bool:
     """Whether ``exc`` (or what caused it) says the disk is full: ``OSError`` errno 28 (ENOSPC)
-    or 122 (EDQUOT), a LanceError(IO) or sqlite message saying so."""
+    or 122 (EDQUOT), a LanceError(IO) or sqlite message saying so; with ``folder``, also a
+    sqlite "disk I/O error" (what a full disk gives while its journal is written) when that
+    folder's disk has less than 1 MB free."""
     import errno
+
+    if folder is not None and "disk I/O error" in str(exc) and _nearly_full(folder):
+        return True
 
     seen: set[int] = set()
     current: BaseException | None = exc
@@ -208,6 +213,19 @@ def is_disk_full(exc: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
+
+
+def _nearly_full(folder: Any) -> bool:
+    import shutil
+    from pathlib import Path
+
+    path = Path(folder)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    try:
+        return shutil.disk_usage(path).free < MB
+    except OSError:
+        return False
 
 
 class EmbedderMismatch(StoreError):

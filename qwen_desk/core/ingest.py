@@ -320,7 +320,7 @@ class IngestService:
         log.error("the ingestion queue cannot be written", exc_info=exc)
         error: QwenDeskError = (
             DiskFull(f"The disk is full: the ingestion queue cannot be written ({exc})")
-            if is_disk_full(exc)
+            if is_disk_full(exc, self._kb.data_dir)
             else QwenDeskError(f"The ingestion queue cannot be written: {exc}")
         )
         try:
@@ -494,7 +494,7 @@ class IngestService:
                 store.ensure_collection(collection)  # queued before the collection existed
                 store.replace_document(record, chunks, vectors)
         except Exception as exc:
-            if not is_disk_full(exc):
+            if not is_disk_full(exc, kb.data_dir):
                 raise
             # LanceDB commits a new version only after its files are written: the failed
             # write is invisible (its partial files are orphans that upkeep removes).

@@ -47,7 +47,9 @@ def _messages() -> dict[str, str]:
             "Messages", "The knowledge base could not complete the operation."
         ),
         "disk_full": translate(
-            "Messages", "The disk is full: free some space, then add the file again."
+            "Messages",
+            "There is not enough free space on the disk. Free some space, then add the files "
+            "again.",
         ),
         "embedder_mismatch": translate(
             "Messages",
@@ -118,8 +120,8 @@ def disk_full_text(detail: str) -> str:
         return message_for("disk_full")
     return translate(
         "Messages",
-        "The disk is full: about %1 MB more free space is needed. "
-        "Free some space, then add the file again.",
+        "There is not enough free space on the disk: about %1 MB is needed. "
+        "Free some space, then add the files again.",
     ).replace("%1", match.group(1))
 
 
