@@ -101,7 +101,7 @@ def _log_to_file() -> str:
 
 
 def report_unexpected(exc: BaseException, as_json: bool, log_file: str) -> int:
-    """Print an error the command did not handle as one line on stderr (or, with ``--json``, as
+    """Print an error the command did not handle as one line on stderr (with ``--json`` also as
     a JSON object on stdout), with its traceback in the log only; return the exit code."""
     import json
     import logging
@@ -122,8 +122,7 @@ def report_unexpected(exc: BaseException, as_json: bool, log_file: str) -> int:
         )
     if as_json:
         print(json.dumps({"error": error.to_dict()}, ensure_ascii=False), flush=True)
-    else:
-        print(f"error: {error.code}: {error.message}", file=sys.stderr, flush=True)
+    print(f"error: {error.code}: {error.message}", file=sys.stderr, flush=True)
     from qwen_desk.cli._common import exit_code
 
     return exit_code(error)

@@ -20,9 +20,9 @@ Contract (scripts rely on it):
   ``embedder_mismatch``).
 - ``list``, ``remove DOC_ID_OR_PATH``, ``collections [create|rename|delete]``: see ``--help``.
 
-Errors print ``error: <code>: <message>`` on stderr, or with ``--json`` one object ``{"error":
-{"code", "message"}}`` on stdout; never a traceback (those go to ``cli.log`` in the log folder).
-The data folder follows ``QWEN_DESK_HOME``.
+Errors print ``error: <code>: <message>`` on stderr, and with ``--json`` also one object
+``{"error": {"code", "message"}}`` on stdout; never a traceback (those go to ``cli.log`` in the
+log folder). The data folder follows ``QWEN_DESK_HOME``.
 """
 
 from __future__ import annotations
@@ -120,8 +120,7 @@ def _knowledge_base() -> KnowledgeBase:
 
 def _error(exc: QwenDeskError, args: argparse.Namespace | None = None) -> int:
     if args is not None and getattr(args, "json", False):
-        _print_json({"error": exc.to_dict()})
-        return EXIT_FAILED
+        _print_json({"error": exc.to_dict()})  # and the usual line on stderr, for people
     print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
     if exc.code == "embedder_mismatch":
         print("hint: run `qwen-desk reindex` to rebuild it for this model", file=sys.stderr)
