@@ -22,10 +22,12 @@ SUPPORTED_SUFFIXES: dict[str, str] = {
 }
 
 
-# Text files are read whole (a viewer highlights by offsets into the text); above this size a
-# file would take more memory than the 1.5 GB budget of ``add`` allows with its chunks and
-# vectors, and hours to embed: it is refused before it is read (bench/input_memory.py).
-MAX_TEXT_BYTES = 64 * 1024 * 1024
+# Text files are read whole (a viewer highlights by offsets into the text), chunked and
+# embedded in one go. 8 MB of text is ~8,000 passages: about what a 2,000-page text PDF gives
+# (1.25 GB peak for the whole ``add``, 11 min on 2 busy cores); a 60 MB file reached 1.43 GB
+# before its first passages were embedded, and would take an hour. Larger text files are
+# refused before they are read (bench/input_memory.py).
+MAX_TEXT_BYTES = 8 * 1024 * 1024
 
 
 def kind_for_path(path: str | Path) -> str | None:
