@@ -206,3 +206,32 @@ def test_corpus_encrypted_and_truncated(corpus: Path) -> None:
     for name in ("tika__testWORD_truncated.docx", "poi__truncated62886.docx"):
         with pytest.raises(CorruptFile):
             parse_document(corpus / "docx" / name)
+
+
+# --- zip bombs -------------------------------------------------------------------------------
+
+
+def test_a_docx_zip_bomb_is_refused_from_its_directory_before_reading(tmp_path: Path) -> None:
+    from qwen_desk.core.documents.ooxml import MAX_RATIO, RATIO_FLOOR_BYTES
+    from qwen_desk.core.errors import FileTooLarge
+    from tests.support.hostile_inputs import inputs
+
+    bomb = inputs().docx_bomb(tmp_path, 2 * RATIO_FLOOR_BYTES // (1024 * 1024))
+    with zipfile.ZipFile(bomb) as z:
+        info = z.getinfo("word/document.xml")
+    assert info.file_size / info.compress_size > MAX_RATIO
+    with pytest.raises(FileTooLarge) as caught:
+        parse_document(bomb)
+    assert "word/document.xml" in caught.value.message and "times" in caught.value.message
+
+
+def test_large_text_files_are_refused_before_reading(tmp_path: Path) -> None:
+    from qwen_desk.core.documents import MAX_TEXT_BYTES
+    from qwen_desk.core.errors import FileTooLarge
+
+    huge = tmp_path / "huge.md"
+    with open(huge, "wb") as fh:  # sparse: nothing is written, nothing must be read
+        fh.write(b"# title\n")
+        fh.truncate(MAX_TEXT_BYTES + 1)
+    with pytest.raises(FileTooLarge, match=f"over {MAX_TEXT_BYTES // 2**20} MB"):
+        parse_document(huge)

@@ -20,7 +20,9 @@ Contract (scripts rely on it):
   ``embedder_mismatch``).
 - ``list``, ``remove DOC_ID_OR_PATH``, ``collections [create|rename|delete]``: see ``--help``.
 
-Errors print ``error: <code>: <message>`` on stderr. The data folder follows ``QWEN_DESK_HOME``.
+Errors print ``error: <code>: <message>`` on stderr, and with ``--json`` also one object
+``{"error": {"code", "message"}}`` on stdout; never a traceback (those go to ``cli.log`` in the
+log folder). The data folder follows ``QWEN_DESK_HOME``.
 """
 
 from __future__ import annotations
@@ -116,7 +118,9 @@ def _knowledge_base() -> KnowledgeBase:
     return KnowledgeBase(load_settings())  # says on stderr when the settings file was repaired
 
 
-def _error(exc: QwenDeskError) -> int:
+def _error(exc: QwenDeskError, args: argparse.Namespace | None = None) -> int:
+    if args is not None and getattr(args, "json", False):
+        _print_json({"error": exc.to_dict()})  # and the usual line on stderr, for people
     print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
     if exc.code == "embedder_mismatch":
         print("hint: run `qwen-desk reindex` to rebuild it for this model", file=sys.stderr)
@@ -147,7 +151,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         try:
             kb.store.ensure_collection(args.collection)
         except QwenDeskError as exc:
-            return _error(exc)
+            return _error(exc, args)
         return _run_jobs(
             kb, args, lambda: kb.ingest.add_paths(args.paths, args.collection, args.password)
         )
@@ -165,7 +169,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
                 kb, args, lambda: [kb.reindex(m.collection, m.doc_id) for m in matches]
             )
         except QwenDeskError as exc:
-            return _error(exc)
+            return _error(exc, args)
 
 
 def _run_jobs(kb: KnowledgeBase, args: argparse.Namespace, submit: Callable[[], list[int]]) -> int:
@@ -276,7 +280,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                 return EXIT_OK
             hits = kb.search(args.query, args.collection, args.k, args.mode)
         except QwenDeskError as exc:
-            return _error(exc)
+            return _error(exc, args)
     if args.json:
         _print_json([h.to_json() for h in hits])
     else:
@@ -331,7 +335,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         try:
             records = list(kb.store.list_documents(args.collection))
         except QwenDeskError as exc:
-            return _error(exc)
+            return _error(exc, args)
     if args.json:
         _print_json([document_json(r) for r in records])
         return EXIT_OK
@@ -361,7 +365,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
             for m in matches:
                 kb.remove(m.collection, m.doc_id)
         except QwenDeskError as exc:
-            return _error(exc)
+            return _error(exc, args)
     removed = [{"doc_id": m.doc_id, "collection": m.collection, "path": m.path} for m in matches]
     if args.json:
         _print_json({"removed": removed})
@@ -390,7 +394,7 @@ def cmd_collections(args: argparse.Namespace) -> int:
                 store.delete_collection(args.name)
             infos = list(store.list_collections())
         except QwenDeskError as exc:
-            return _error(exc)
+            return _error(exc, args)
     if args.action and not args.json:
         print(f"{args.action}: ok")
         return EXIT_OK

@@ -365,6 +365,11 @@ class KnowledgeController(QObject):
         assert kb is not None
 
         def add() -> list[int]:
+            from qwen_desk.core.doctor import space_shortage
+
+            shortage = space_shortage(items, kb.data_dir)  # clearly too big: say so, add nothing
+            if shortage is not None:
+                raise shortage
             with kb.write_lock:
                 kb.store.ensure_collection(collection)
             return kb.ingest.add_paths(items, collection, password)

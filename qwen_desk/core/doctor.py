@@ -12,16 +12,23 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import os
 import shutil
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qwen_desk.core import paths
-from qwen_desk.core.errors import DaemonUnreachable, EmbedderMismatch, ModelNotFound, QwenDeskError
+from qwen_desk.core.errors import (
+    DaemonUnreachable,
+    DiskFull,
+    EmbedderMismatch,
+    ModelNotFound,
+    QwenDeskError,
+)
 from qwen_desk.core.settings import Settings
 
 MIN_PYTHON = (3, 10)
@@ -102,6 +109,36 @@ def check_disk(
     if usage.free < warn_below:
         return warn("disk", summary, "Less than 5 GB free: large documents may not fit.", **details)
     return ok("disk", summary, **details)
+
+
+# A batch clearly does not fit when the disk has less than half its bytes free, plus a margin
+# (text files take 2-4 times their size in the store, PDFs a tenth to a half: scans nothing).
+STORE_SHARE = 0.5
+STORE_MARGIN_BYTES = 64 * 1024**2
+
+
+def space_shortage(items: Iterable[str | os.PathLike[str]], data_dir: Path) -> DiskFull | None:
+    """A ``DiskFull`` (with the space needed) when the files under ``items`` clearly cannot
+    fit in the free space of ``data_dir``'s disk, else None. A rough, generous estimate, for a
+    warning before a large batch starts; the store write itself stays the real check."""
+    from qwen_desk.core.documents import kind_for_path
+    from qwen_desk.core.file_scan import expand_paths
+
+    total = 0
+    for found in expand_paths(items, lambda p: kind_for_path(p) is not None):
+        if found.supported:
+            try:
+                total += found.path.stat().st_size
+            except OSError:
+                continue
+    try:
+        free = shutil.disk_usage(_nearest_existing(data_dir)).free
+    except OSError:
+        return None
+    needed = int(STORE_SHARE * total) + STORE_MARGIN_BYTES
+    if free >= needed:
+        return None
+    return DiskFull.needing("these files", needed, free)
 
 
 async def check_ollama(backend: Any) -> Check:

@@ -19,6 +19,7 @@ The GUI maps codes to translated text (``ui/messages.py``) and the CLI prints ``
     │   ├── ParseTimeout               parse_timeout        (the parser child ran out of time)
     │   └── ParserCrashed              parser_crashed       (the parser child died)
     ├── StoreError                     store_error
+    │   ├── DiskFull                   disk_full            (no space left while writing)
     │   ├── EmbedderMismatch           embedder_mismatch    (knowledge base built by another model)
     │   ├── SchemaTooNew               schema_too_new       (written by a newer Qwen Desk)
     │   ├── CollectionNotFound         collection_not_found
@@ -167,6 +168,64 @@ class StoreError(QwenDeskError):
     """The knowledge base could not complete the operation."""
 
     code = "store_error"
+
+
+class DiskFull(StoreError):
+    """There is not enough free space on the disk to store this."""
+
+    code = "disk_full"
+
+    @classmethod
+    def needing(cls, what: str, needed_bytes: int, free_bytes: int | None) -> DiskFull:
+        """The error for writing ``what``: the message states the space needed (and free)."""
+        needed = max(needed_bytes, 1) / MB
+        free = "" if free_bytes is None else f", {free_bytes / MB:.1f} MB are free"
+        return cls(
+            f"The disk is full: storing {what} needs about {needed:.1f} MB{free}",
+            needed_bytes=needed_bytes,
+            free_bytes=free_bytes,
+        )
+
+
+MB = 1024 * 1024
+_NO_SPACE = ("No space left on device", "database or disk is full", "Disk quota exceeded")
+
+
+def is_disk_full(exc: BaseException, folder: Any = None) -> bool:
+    """Whether ``exc`` (or what caused it) says the disk is full: ``OSError`` errno 28 (ENOSPC)
+    or 122 (EDQUOT), a LanceError(IO) or sqlite message saying so; with ``folder``, also a
+    sqlite "disk I/O error" (what a full disk gives while its journal is written) when that
+    folder's disk has less than 1 MB free."""
+    import errno
+
+    if folder is not None and "disk I/O error" in str(exc) and _nearly_full(folder):
+        return True
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DiskFull):
+            return True
+        if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if any(text in str(current) for text in _NO_SPACE):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _nearly_full(folder: Any) -> bool:
+    import shutil
+    from pathlib import Path
+
+    path = Path(folder)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    try:
+        return shutil.disk_usage(path).free < MB
+    except OSError:
+        return False
 
 
 class EmbedderMismatch(StoreError):

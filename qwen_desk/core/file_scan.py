@@ -54,7 +54,7 @@ def expand_paths(
     found: dict[Path, FoundFile] = {}  # insertion-ordered
 
     def keep(path: Path, explicit: bool) -> None:
-        key = path.resolve()
+        key = _resolved(path)
         if key not in found or (explicit and not found[key].explicit):
             found[key] = FoundFile(key, explicit, is_supported(key))
 
@@ -70,8 +70,21 @@ def expand_paths(
     return list(found.values())
 
 
+def _resolved(path: Path) -> Path:
+    """``path`` with its links resolved; as it is when a link loops (``resolve`` raises
+    RuntimeError on Python < 3.13) or cannot be read: indexing it then fails with a code."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
 def _walk(folder: Path) -> Iterator[Path]:
-    """Regular files under ``folder``, depth first, names sorted; hidden folders skipped."""
+    """Regular files under ``folder``, depth first, names sorted; hidden folders skipped.
+
+    Links to folders are not followed (a link to ``..`` cannot loop the walk); a link to a
+    file is kept, and a link that loops or dangles, a FIFO or a device are left out.
+    """
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError:

@@ -31,11 +31,13 @@ from typing import TYPE_CHECKING, Any
 from qwen_desk.core.documents.passwords import PasswordMemory, session_passwords
 from qwen_desk.core.errors import (
     Cancelled,
+    DiskFull,
     DocumentError,
     FileNotReadable,
     NoTextContent,
     QwenDeskError,
     UnsupportedFileType,
+    is_disk_full,
 )
 from qwen_desk.core.file_scan import FoundFile, expand_paths, file_sha256
 from qwen_desk.core.ingest_queue import IngestQueue, Job, JobKind, JobState
@@ -292,7 +294,14 @@ class IngestService:
             with self._cond:
                 if self._stopping:
                     return
-                job = self._queue.next_queued()
+                try:
+                    job = self._queue.next_queued()
+                except Exception as exc:  # the queue cannot be written: a full disk, mostly
+                    self._queue_unwritable(exc)
+                    self._idle = True
+                    self._cond.notify_all()
+                    self._cond.wait()  # until more work is added (it may fit again)
+                    continue
                 if job is None:
                     if self._notices:
                         continue
@@ -314,7 +323,12 @@ class IngestService:
                 self._process(job)
             except BaseException:  # never let the worker die silently
                 log.exception("ingestion worker failed on job %s", job.id)
-                self._queue.set_state(job.id, JobState.FAILED, "qwen_desk_error", "worker error")
+                try:
+                    self._queue.set_state(
+                        job.id, JobState.FAILED, "qwen_desk_error", "worker error"
+                    )
+                except Exception:  # the queue itself cannot be written (a full disk)
+                    log.exception("could not mark job %s failed", job.id)
             finally:
                 with self._cond:
                     self._current = None
@@ -322,6 +336,39 @@ class IngestService:
                     self._user_cancelled.discard(job.id)
             if self._written_since_maintain >= MAINTAIN_EVERY_DOCS:
                 self._maintain()
+
+    def _queue_unwritable(self, exc: Exception) -> None:
+        """Fail the queued jobs of this run with the queue's error, in events only (called
+        with ``self._cond`` held): the queue keeps them queued, so they run again at the next
+        start, once the disk has room."""
+        log.error("the ingestion queue cannot be written", exc_info=exc)
+        error: QwenDeskError = (
+            DiskFull(f"The disk is full: the ingestion queue cannot be written ({exc})")
+            if is_disk_full(exc, self._kb.data_dir)
+            else QwenDeskError(f"The ingestion queue cannot be written: {exc}")
+        )
+        try:
+            jobs = self._queue.jobs((JobState.QUEUED,))
+        except Exception:
+            log.exception("the ingestion queue cannot be read")
+            jobs = []
+        for job in jobs:
+            if job.kind is JobKind.SKIP:
+                continue
+            self._notices.append(
+                IngestEvent(
+                    job.path,
+                    job.collection,
+                    IngestState.FAILED,
+                    job_id=job.id,
+                    error=ErrorInfo(error.code, error.message),
+                )
+            )
+        self._cond.release()  # listeners run without the lock, as everywhere else
+        try:
+            self._flush_notices()
+        finally:
+            self._cond.acquire()
 
     def _flush_notices(self) -> None:
         while True:
@@ -380,8 +427,11 @@ class IngestService:
             message = error.message if error else f"{type(exc).__name__}: {exc}"
             event.state = IngestState.FAILED
             event.error = ErrorInfo(code, message)
-            self._queue.set_state(job.id, JobState.FAILED, code, message)
-            if isinstance(exc, DocumentError):  # the file's own fault: keep it visible
+            try:
+                self._queue.set_state(job.id, JobState.FAILED, code, message)
+            except Exception:  # a full disk may refuse the queue too: still say it failed
+                log.exception("could not mark job %s failed", job.id)
+            if isinstance(exc, DocumentError | DiskFull):  # keep the failure visible
                 self._record_failure(job, event)
             self._emit(event)
             return
@@ -479,9 +529,19 @@ class IngestService:
             added_at=time.time(),
         )
         del doc  # the text can be large; the chunks carry what is stored
-        with kb.write_lock:
-            store.ensure_collection(collection)  # queued before the collection existed
-            store.replace_document(record, chunks, vectors)
+        try:
+            with kb.write_lock:
+                store.ensure_collection(collection)  # queued before the collection existed
+                store.replace_document(record, chunks, vectors)
+        except Exception as exc:
+            if not is_disk_full(exc, kb.data_dir):
+                raise
+            # LanceDB commits a new version only after its files are written: the failed
+            # write is invisible (its partial files are orphans that upkeep removes).
+            log.warning("disk full while storing %s: %s", path, exc)
+            raise DiskFull.needing(
+                path.name, _bytes_to_store(chunks, vectors), _free_bytes(kb.data_dir)
+            ) from exc
         self._delete_versions(collection, older)  # the new version is visible: old ones go
         self._written_since_maintain += 1
         event.state = IngestState.READY
@@ -540,6 +600,22 @@ def _jobs_for(found: list[FoundFile], collection: str) -> list[tuple[str, str, J
         (str(f.path), collection, JobKind.INDEX if f.supported or f.explicit else JobKind.SKIP)
         for f in found
     ]
+
+
+def _bytes_to_store(chunks: list[Any], vectors: Any) -> int:
+    """About what one document takes on disk: vectors, text twice (rows and full-text index),
+    and a little per row."""
+    text = sum(len(c.text.encode()) for c in chunks)
+    return int(getattr(vectors, "nbytes", 0)) + 2 * text + 256 * len(chunks) + (1 << 20)
+
+
+def _free_bytes(folder: Path) -> int | None:
+    import shutil
+
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
 
 
 def _status(record: DocumentRecord) -> Any:

@@ -373,9 +373,9 @@ class RagService:
         options_task = asyncio.ensure_future(self.generation_options(model))
         options_task.add_done_callback(_retrieve_exception)
         # an answer asked without documents stays marked so when it is stopped or fails
-        unfinished_stats = None if collection is not None and use_documents else {
-            WITHOUT_DOCUMENTS: True
-        }
+        unfinished_stats = (
+            None if collection is not None and use_documents else {WITHOUT_DOCUMENTS: True}
+        )
         try:
             sources: list[Hit] | None = None
             empty = False

@@ -9,9 +9,12 @@ has its own sentence here.
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QCoreApplication
 
 translate = QCoreApplication.translate
+_NEEDED = re.compile(r"needs about ([0-9]+(?:\.[0-9]+)?) MB")
 
 
 def _messages() -> dict[str, str]:
@@ -42,6 +45,11 @@ def _messages() -> dict[str, str]:
         ),
         "store_error": translate(
             "Messages", "The knowledge base could not complete the operation."
+        ),
+        "disk_full": translate(
+            "Messages",
+            "There is not enough free space on the disk. Free some space, then add the files "
+            "again.",
         ),
         "embedder_mismatch": translate(
             "Messages",
@@ -104,8 +112,23 @@ def message_for(code: str) -> str:
     return messages.get(code) or messages["qwen_desk_error"]
 
 
+def disk_full_text(detail: str) -> str:
+    """The disk-full sentence with the space needed, read from the core's message
+    ("... needs about 12.5 MB ..."); the plain sentence when it says no amount."""
+    match = _NEEDED.search(detail or "")
+    if match is None:
+        return message_for("disk_full")
+    return translate(
+        "Messages",
+        "There is not enough free space on the disk: about %1 MB is needed. "
+        "Free some space, then add the files again.",
+    ).replace("%1", match.group(1))
+
+
 def error_text(code: str, detail: str = "", with_detail: bool = False) -> str:
     """The sentence for ``code``, followed by the core's English ``detail`` when asked."""
+    if code == "disk_full":
+        return disk_full_text(detail)
     text = message_for(code)
     if with_detail and detail and detail.strip() and detail.strip() not in text:
         return f"{text}\n{detail.strip()}"

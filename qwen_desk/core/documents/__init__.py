@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from qwen_desk.core.errors import EmptyFile, FileNotReadable, UnsupportedFileType
+from qwen_desk.core.errors import EmptyFile, FileNotReadable, FileTooLarge, UnsupportedFileType
 from qwen_desk.core.types import ParsedDocument
 
 SUPPORTED_SUFFIXES: dict[str, str] = {
@@ -21,6 +21,14 @@ SUPPORTED_SUFFIXES: dict[str, str] = {
     ".md": "md",
     ".markdown": "md",
 }
+
+
+# Text files are read whole (a viewer highlights by offsets into the text), chunked and
+# embedded in one go. 8 MB of text is ~8,000 passages: about what a 2,000-page text PDF gives
+# (1.25 GB peak for the whole ``add``, 11 min on 2 busy cores); a 60 MB file reached 1.43 GB
+# before its first passages were embedded, and would take an hour. Larger text files are
+# refused before they are read (bench/input_memory.py).
+MAX_TEXT_BYTES = 8 * 1024 * 1024
 
 
 def kind_for_path(path: str | Path) -> str | None:
@@ -54,7 +62,14 @@ def parse_document(
     kind = kind_for_path(path)
     if kind is None:
         raise UnsupportedFileType(f"{Path(path).suffix or 'This file type'} is not supported yet")
-    check_readable(path)
+    size = check_readable(path)
+    if kind in ("txt", "md") and size > MAX_TEXT_BYTES:
+        mb = 1024 * 1024
+        raise FileTooLarge(
+            f"{Path(path).name} is {size / mb:.0f} MB: text files over {MAX_TEXT_BYTES // mb} MB "
+            "are not indexed (split it into smaller files)",
+            size=size,
+        )
     if kind == "pdf":
         from qwen_desk.core.documents.pdf import parse_pdf
 

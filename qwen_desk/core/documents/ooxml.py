@@ -27,7 +27,13 @@ STRICT_TO_TRANSITIONAL = (
     (b"http://purl.oclc.org/ooxml/wordprocessingml/main", W_NS.encode()),
     (b"http://purl.oclc.org/ooxml/officeDocument/relationships", R_NS.encode()),
 )
-MAX_PART_BYTES = 256 * 1024 * 1024  # decompressed: refuse zip bombs
+# Zip bombs are refused from the zip's directory, before any part is inflated: a part larger
+# than MAX_PART_BYTES, parts adding up to more than MAX_TOTAL_BYTES, or a part above
+# RATIO_FLOOR_BYTES that expands more than MAX_RATIO times (real Word XML: 5-30 times).
+MAX_PART_BYTES = 128 * 1024 * 1024
+MAX_TOTAL_BYTES = 512 * 1024 * 1024
+MAX_RATIO = 100
+RATIO_FLOOR_BYTES = 8 * 1024 * 1024
 MAIN_REL = "officeDocument"
 
 
@@ -48,6 +54,11 @@ class Package:
             self._names = set(self._zip.namelist())
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
             raise CorruptFile(f"{self.name} is damaged (not a complete zip file): {exc}") from exc
+        try:
+            check_expansion(self._zip.infolist(), self.name)
+        except FileTooLarge:
+            self._zip.close()
+            raise
         self._etree_parser = _parser()
         self.strict = False
         package_rels = self.relationships("")
@@ -110,6 +121,29 @@ class Package:
             )
             rels.add(rel.get("Id", ""), rel.get("Type", "").rsplit("/", 1)[-1], resolved)
         return rels
+
+
+def check_expansion(infos: list[zipfile.ZipInfo], name: str) -> None:
+    """Raise FileTooLarge when the zip's directory announces a zip bomb (nothing is read)."""
+    mb = 1024 * 1024
+    total = 0
+    for info in infos:
+        size, packed = info.file_size, max(info.compress_size, 1)
+        total += size
+        if size > MAX_PART_BYTES or (size > RATIO_FLOOR_BYTES and size / packed > MAX_RATIO):
+            raise FileTooLarge(
+                f"{name} was refused: {info.filename} would expand from {packed / mb:.1f} MB "
+                f"to {size / mb:.0f} MB ({size / packed:.0f} times; the limits are "
+                f"{MAX_PART_BYTES // mb} MB a part and {MAX_RATIO} times)",
+                part=info.filename,
+                expanded_bytes=size,
+            )
+    if total > MAX_TOTAL_BYTES:
+        raise FileTooLarge(
+            f"{name} was refused: its parts would expand to {total / mb:.0f} MB "
+            f"(the limit is {MAX_TOTAL_BYTES // mb} MB)",
+            expanded_bytes=total,
+        )
 
 
 class Relationships:
