@@ -2,10 +2,11 @@
 
 It owns the embedder, the LanceDB store and the sandboxed parser process of a data folder and
 opens each lazily (nothing heavy is imported until it is needed), plus the ``IngestService``
-whose worker thread is the single writer. ``search`` can be called from any thread: it embeds
-the query and reads the store without waiting for the worker (only writes take
-``write_lock``, each for one store call). Re-indexing after a change of embedding model goes
-through ``reindex_all_for_new_embedder``.
+whose worker thread is this process's writer. ``search`` can be called from any thread: it
+embeds the query and reads the store without waiting for the worker (only writes take
+``write_lock``, each for one store call; the store takes it itself, so every write of every
+process on this folder is serialised, and callers may hold it around a few store calls).
+Re-indexing after a change of embedding model goes through ``reindex_all_for_new_embedder``.
 """
 
 from __future__ import annotations
@@ -90,7 +91,10 @@ class KnowledgeBase:
 
         embedder = self.embedder
         return KnowledgeStore(
-            paths.ensure(self.root), embed_model_id=embedder.model_id, dim=embedder.dim
+            paths.ensure(self.root),
+            embed_model_id=embedder.model_id,
+            dim=embedder.dim,
+            write_lock=self.write_lock,
         )
 
     @property
@@ -182,7 +186,10 @@ class KnowledgeBase:
                 embedder = self.embedder
                 with self.write_lock:
                     self._store = KnowledgeStore.open_for_reindex(
-                        paths.ensure(self.root), embed_model_id=embedder.model_id, dim=embedder.dim
+                        paths.ensure(self.root),
+                        embed_model_id=embedder.model_id,
+                        dim=embedder.dim,
+                        write_lock=self.write_lock,
                     )
             store = self._store
         stale = store.documents_needing_reindex()
