@@ -4,11 +4,12 @@ Two sets of 10 generated PDFs (``tests/support/concurrent_add.py``), each set ad
 CLI process (``python -m qwen_desk add ... --json``) to a fresh ``QWEN_DESK_HOME``:
 
 - ``sequential_s``: the first run, then the second (each process loads the model itself);
-- ``concurrent_s``: both started together, until the later one exits; ``ratio`` is
-  ``concurrent_s / sequential_s`` (about 1 or below: the pair costs no more than one run after
-  the other; far above: the writers wait for each other);
-- ``search_during_s``: wall time of ``qwen-desk search`` processes started one after another
-  while the pair runs (process start and model load included), and how many answered;
+- ``concurrent_s``: both started together (nothing else of ours running), until the later one
+  exits; ``ratio`` is ``concurrent_s / sequential_s`` (about 1 or below: the pair costs no more
+  than one run after the other; far above: the writers wait for each other);
+- ``search_during_s``: a third pair, with ``qwen-desk search`` processes started one after
+  another while it runs: their wall time (process start and model load included, on cores the
+  pair is using) and how many answered;
 - every run's exit code and whether any output held a traceback.
 
     .venv/bin/python bench/concurrent_add.py            # 10 PDFs per run, 2 pages each
@@ -53,8 +54,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="qd-concurrent-") as tmp:
         root = Path(tmp)
-        # Four sets: two for the sequential pair, two (other contents) for the concurrent pair,
-        # so neither pair finds its files unchanged.
+        # Four sets: two for the sequential pair, two (other contents) for the concurrent pair;
+        # each pair writes a fresh folder, so no file is ever found unchanged.
         sets = [make_pdf_set(root / f"set{n}", n, args.files, args.pages) for n in range(4)]
 
         seq_home = root / "sequential"
@@ -62,14 +63,19 @@ def main() -> None:
         sequential = [_outcome(_add(seq_home, sets[0])), _outcome(_add(seq_home, sets[1]))]
         sequential_s = time.monotonic() - started
 
-        con_home = root / "concurrent"
         started = time.monotonic()
-        pair = [_add(con_home, sets[2]), _add(con_home, sets[3])]
+        pair = [_add(root / "concurrent", sets[2]), _add(root / "concurrent", sets[3])]
+        concurrent = [_outcome(run) for run in pair]
+        concurrent_s = time.monotonic() - started
+
+        # A third pair (the first two sets again, in a fresh folder) with searches beside it.
+        search_home = root / "searched"
+        pair = [_add(search_home, sets[0]), _add(search_home, sets[1])]
         while not any(run.first_line.wait(0.2) for run in pair):
             pass  # the first file is in: searches now find something
         searches: list[dict[str, object]] = []
         while any(run.running for run in pair):
-            search = CliRun(con_home, "search", "volcano orchard report", "-k", "5", "--json")
+            search = CliRun(search_home, "search", "glacier lighthouse report", "-k", "5", "--json")
             code, out, err = search.finish(GUARD_S)
             hits = json.loads(out) if code == 0 and out.strip() else []
             searches.append(
@@ -81,8 +87,7 @@ def main() -> None:
                     "during_pair": any(run.running for run in pair),
                 }
             )
-        concurrent = [_outcome(run) for run in pair]
-        concurrent_s = time.monotonic() - started
+        searched = [_outcome(run) for run in pair]
 
     during = [s["seconds"] for s in searches if s["during_pair"]]
     print(
@@ -95,6 +100,7 @@ def main() -> None:
                 "ratio": round(concurrent_s / sequential_s, 3),
                 "sequential_runs": sequential,
                 "concurrent_runs": concurrent,
+                "searched_pair_runs": searched,
                 "search_during_s": {
                     "n": len(during),
                     "min": min(during, default=None),

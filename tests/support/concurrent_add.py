@@ -60,6 +60,7 @@ class CliRun:
         )
         self.lines: list[tuple[float, str]] = []  # (monotonic time, stdout line)
         self.first_line = threading.Event()
+        self.ended: float | None = None  # when it exited
         self._err: list[str] = []
         self._readers = [
             threading.Thread(target=self._read_out, daemon=True),
@@ -67,7 +68,6 @@ class CliRun:
         ]
         for reader in self._readers:
             reader.start()
-        self.ended: float | None = None
 
     def _read_out(self) -> None:
         assert self.proc.stdout is not None
@@ -75,6 +75,8 @@ class CliRun:
             self.lines.append((time.monotonic(), line))
             self.first_line.set()
         self.first_line.set()  # also when it printed nothing: nobody waits forever
+        self.proc.wait()
+        self.ended = time.monotonic()
 
     def _read_err(self) -> None:
         assert self.proc.stderr is not None
