@@ -48,6 +48,7 @@ from qwen_desk.core.store.schema import (
     COLLECTIONS,
     DEFAULT_COLLECTION,
     DOCUMENTS,
+    SCHEMA_VERSION,
     Meta,
     chunks_schema,
     clean_collection_name,
@@ -81,6 +82,11 @@ UNINDEXED_SHARE_TO_FOLD = 0.02  # older table versions are deleted by maintain()
 MIN_DOC_ID_PREFIX = 8
 INTERRUPTED_MESSAGE = "indexing was interrupted; add the file again"
 _SMALL_FRAGMENTS_TO_COMPACT = 64
+
+
+class _NeedsWrite(Exception):
+    """Opening must write (create, upgrade, switch model): start again under the lock."""
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 R = TypeVar("R")
@@ -166,28 +172,47 @@ class KnowledgeStore:
         self._writer_lock = WriterLock(root / ".writer.lock")
         self.is_primary = self._writer_lock.acquire()
         try:
-            with self.write_lock:  # creating tables, cleaning up: never beside another writer
-                self._open_tables(reindex=reindex, lenient=lenient)
+            self._open_tables(reindex=reindex, lenient=lenient)
         except BaseException:
             self._writer_lock.release()
             raise
 
     def _open_tables(self, *, reindex: bool, lenient: bool) -> None:
+        """Open, creating or upgrading the tables and cleaning up under the write lock.
+
+        A second process (a search beside an ``add``) opening a ready folder writes nothing and
+        takes no lock; the primary process cleans up, so it always takes it.
+        """
         import lancedb
 
+        self._db = lancedb.connect(str(self.root), read_consistency_interval=READ_CONSISTENCY)
+        if not self.is_primary:
+            try:
+                self._load_tables(reindex=reindex, lenient=lenient, may_write=False)
+                return
+            except _NeedsWrite:
+                pass
+        with self.write_lock:  # creating tables, cleaning up: never beside another writer
+            if self.is_primary:
+                remove_stray_temp_files(self.root)
+            self._load_tables(reindex=reindex, lenient=lenient, may_write=True)
+
+    def _load_tables(self, *, reindex: bool, lenient: bool, may_write: bool) -> None:
+        """The rest of opening; without ``may_write`` it raises ``_NeedsWrite`` before a write."""
         root, embed_model_id, dim = self.root, self.embed_model_id, self.dim
-        if self.is_primary:
-            remove_stray_temp_files(root)
-        self._db = lancedb.connect(str(root), read_consistency_interval=READ_CONSISTENCY)
         meta = Meta.load(root)
         if meta.schema_version == 0:
             meta = Meta(schema_version=0, embed_model_id=embed_model_id, dim=dim)
+        if not may_write and meta.schema_version != SCHEMA_VERSION:
+            raise _NeedsWrite()
         self._meta = migrate(self._db, root, meta)
         self._collections = self._db.open_table(COLLECTIONS)
         self._documents = self._db.open_table(DOCUMENTS)
         self._chunks = self._db.open_table(CHUNKS)
         self.mismatch = (self._meta.embed_model_id, self._meta.dim) != (embed_model_id, dim)
         if self.mismatch and not lenient:
+            if not may_write:
+                raise _NeedsWrite()
             self._switch_model(reindex)
         self._visible: dict[tuple[str, str], Visible] = {}
         self._visible_version = -1
@@ -197,6 +222,8 @@ class KnowledgeStore:
         self._refresh_visible(force=True)
         self._refresh_collections()
         if DEFAULT_COLLECTION not in self._collection_names:
+            if not may_write:
+                raise _NeedsWrite()
             self._add_collection_row(DEFAULT_COLLECTION)
         if self.is_primary and not self.mismatch:
             self._clean_orphans()
