@@ -162,3 +162,38 @@ def test_two_stores_on_one_folder_see_each_others_writes_and_indexes(tmp_path: P
         hits = store.search("glacier lighthouse", None, collection="default", mode="fts")
         assert sorted(h.doc_id for h in hits) == ["aaaa", "bbbb"]
         store.close()
+
+
+_OPEN_CONVERSATIONS = """
+import sys
+from pathlib import Path
+from qwen_desk.core.conversations import ConversationStore
+store = ConversationStore(Path(sys.argv[1]))
+store.create("from process " + sys.argv[2])
+store.close()
+"""
+
+
+def test_processes_opening_a_new_conversations_file_at_once_all_succeed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from qwen_desk.core.conversations import ConversationStore
+    from tests.support.concurrent_add import REPO
+
+    db = tmp_path / "conversations.sqlite3"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _OPEN_CONVERSATIONS, str(db), str(n)],
+            cwd=REPO,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(4)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=HANG_GUARD_S)
+        assert proc.returncode == 0, err
+    store = ConversationStore(db)
+    assert len(store.list()) == 4
+    store.close()
