@@ -8,11 +8,12 @@ commits never shows a half-indexed document, and the next open (by the process h
 writer lock) deletes such orphan chunks. Searches see the writer's commits at once (same table
 handles) and other processes' commits within ``READ_CONSISTENCY``.
 
-Any number of processes may write one folder: every mutating method (and the opening, which may
-create tables or clean up) runs under the process write lock (``write_lock``, shared with the
+Any number of processes may write one folder: every mutating method (and an opening that
+creates tables or cleans up) runs under the process write lock (``write_lock``, shared with the
 ``KnowledgeBase``), first moves the table handles to the latest version (so the index checks
 and the READY set see the other processes' commits: an index another process built is never
-built again) and retries a Lance commit conflict that is retryable (``conflicts``).
+built again) and retries a Lance commit conflict that is retryable (``conflicts``). Reading,
+searching and a second process's opening of a ready folder take no lock.
 """
 
 from __future__ import annotations
