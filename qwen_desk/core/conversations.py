@@ -167,6 +167,11 @@ def migrate(
             continue
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if conn.execute(  # another process may have applied it since we looked
+                "SELECT 1 FROM schema_migrations WHERE version = ?", (version,)
+            ).fetchone():
+                conn.execute("ROLLBACK")
+                continue
             apply(conn)
             conn.execute(
                 "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",

@@ -108,11 +108,16 @@ class IngestService:
     # --- commands ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the worker (resuming jobs a previous run left queued). Idempotent."""
+        """Start the worker (resuming jobs a dead process left queued). Idempotent.
+
+        Each process runs its own jobs only (``ingest_queue``): another live process's are
+        never taken, so every process waits for, and reports, exactly the files it was given.
+        """
         with self._cond:
             if self._stopping:
                 raise RuntimeError("the ingestion service is closed")
             if self._thread is None or not self._thread.is_alive():
+                self._queue.reclaim()  # jobs of processes that died meanwhile
                 resumed = [
                     j
                     for j in self._queue.jobs((JobState.QUEUED,))

@@ -2,10 +2,11 @@
 
 It owns the embedder, the LanceDB store and the sandboxed parser process of a data folder and
 opens each lazily (nothing heavy is imported until it is needed), plus the ``IngestService``
-whose worker thread is the single writer. ``search`` can be called from any thread: it embeds
-the query and reads the store without waiting for the worker (only writes take
-``write_lock``, each for one store call). Re-indexing after a change of embedding model goes
-through ``reindex_all_for_new_embedder``.
+whose worker thread is this process's writer. ``search`` can be called from any thread: it
+embeds the query and reads the store without waiting for the worker (only writes take
+``write_lock``, each for one store call; the store takes it itself, so every write of every
+process on this folder is serialised, and callers may hold it around a few store calls).
+Re-indexing after a change of embedding model goes through ``reindex_all_for_new_embedder``.
 """
 
 from __future__ import annotations
@@ -81,7 +82,11 @@ class KnowledgeBase:
     def store(self) -> KnowledgeStore:
         """The LanceDB store, opened for the current embedder (``EmbedderMismatch`` if not)."""
         if self._store is None:
-            with self._lock:
+            import lancedb  # noqa: F401 - seconds on first import: not under the lock
+
+            # Lock order everywhere: write_lock, then _lock. Opening may take write_lock, and
+            # callers may hold it around ``kb.store...``: taking it first rules out a deadlock.
+            with self.write_lock, self._lock:
                 self._check_open()
                 if self._store is None:
                     self._store = self._open_store()
@@ -92,7 +97,10 @@ class KnowledgeBase:
 
         embedder = self.embedder
         return KnowledgeStore(
-            paths.ensure(self.root), embed_model_id=embedder.model_id, dim=embedder.dim
+            paths.ensure(self.root),
+            embed_model_id=embedder.model_id,
+            dim=embedder.dim,
+            write_lock=self.write_lock,
         )
 
     @property
@@ -176,16 +184,18 @@ class KnowledgeBase:
         ``embedder_mismatch``, marks that survive a crash); every stale document's file is
         queued again (a missing file then fails visibly). Calling it again is harmless.
         """
-        with self._lock:
+        with self.write_lock, self._lock:  # the order of ``store``
             self._check_open()
             if self._store is None:
                 from qwen_desk.core.store import KnowledgeStore
 
                 embedder = self.embedder
-                with self.write_lock:
-                    self._store = KnowledgeStore.open_for_reindex(
-                        paths.ensure(self.root), embed_model_id=embedder.model_id, dim=embedder.dim
-                    )
+                self._store = KnowledgeStore.open_for_reindex(
+                    paths.ensure(self.root),
+                    embed_model_id=embedder.model_id,
+                    dim=embedder.dim,
+                    write_lock=self.write_lock,
+                )
             store = self._store
         stale = store.documents_needing_reindex()
         queued = {(j.path, j.collection) for j in self.ingest.pending()}

@@ -7,20 +7,28 @@ only returns chunks whose document row is READY at that version, so a crash betw
 commits never shows a half-indexed document, and the next open (by the process holding the
 writer lock) deletes such orphan chunks. Searches see the writer's commits at once (same table
 handles) and other processes' commits within ``READ_CONSISTENCY``.
+
+Any number of processes may write one folder: every mutating method (and an opening that
+creates tables or cleans up) runs under the process write lock (``write_lock``, shared with the
+``KnowledgeBase``), first moves the table handles to the latest version (so the index checks
+and the READY set see the other processes' commits: an index another process built is never
+built again) and retries a Lance commit conflict that is retryable (``conflicts``). Reading,
+searching and a second process's opening of a ready folder take no lock.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -33,6 +41,7 @@ from qwen_desk.core.errors import (
     StoreError,
 )
 from qwen_desk.core.store import search as search_mod
+from qwen_desk.core.store.conflicts import retry_conflicts
 from qwen_desk.core.store.lock import WriterLock
 from qwen_desk.core.store.schema import (
     CHUNK_COLUMNS,
@@ -40,6 +49,7 @@ from qwen_desk.core.store.schema import (
     COLLECTIONS,
     DEFAULT_COLLECTION,
     DOCUMENTS,
+    SCHEMA_VERSION,
     Meta,
     chunks_schema,
     clean_collection_name,
@@ -51,6 +61,7 @@ from qwen_desk.core.store.schema import (
     sql_str,
 )
 from qwen_desk.core.store.search import Visible, collection_filter
+from qwen_desk.core.store.write_lock import ProcessWriteLock
 from qwen_desk.core.text_tokens import search_text
 from qwen_desk.core.types import (
     Chunk,
@@ -74,24 +85,59 @@ INTERRUPTED_MESSAGE = "indexing was interrupted; add the file again"
 _SMALL_FRAGMENTS_TO_COMPACT = 64
 
 
+class _NeedsWrite(Exception):
+    """Opening must write (create, upgrade, switch model): start again under the lock."""
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
+
+
+def _writes(method: F) -> F:
+    """Run a mutating method under the process write lock, on the latest table versions."""
+
+    @functools.wraps(method)
+    def locked(self: KnowledgeStore, *args: Any, **kwargs: Any) -> Any:
+        with self.write_lock:
+            self._sync()
+            return method(self, *args, **kwargs)
+
+    return locked  # type: ignore[return-value]
+
+
 class KnowledgeStore:
     """The knowledge base at ``root`` for one embedding model (id and dimension)."""
 
     def __init__(
-        self, root: Path, *, embed_model_id: str, dim: int, allow_mismatch: bool = False
+        self,
+        root: Path,
+        *,
+        embed_model_id: str,
+        dim: int,
+        allow_mismatch: bool = False,
+        write_lock: ProcessWriteLock | None = None,
     ) -> None:
         """Open or create; ``allow_mismatch`` opens another model's store to read its documents
-        (search is then refused) until ``reset`` switches it to this model."""
+        (search is then refused) until ``reset`` switches it to this model. ``write_lock`` is
+        the knowledge base's (``<root>/.write.lock`` when not given)."""
         self._open(
             Path(root),
             embed_model_id=embed_model_id,
             dim=dim,
             reindex=False,
             lenient=allow_mismatch,
+            write_lock=write_lock,
         )
 
     @classmethod
-    def open_for_reindex(cls, root: Path, *, embed_model_id: str, dim: int) -> KnowledgeStore:
+    def open_for_reindex(
+        cls,
+        root: Path,
+        *,
+        embed_model_id: str,
+        dim: int,
+        write_lock: ProcessWriteLock | None = None,
+    ) -> KnowledgeStore:
         """Open with a new embedding model: old vectors are dropped, documents marked stale.
 
         Every READY document of the old model becomes a FAILED row with code
@@ -99,13 +145,22 @@ class KnowledgeStore:
         file; the marks survive a crash, and calling this again is harmless.
         """
         store = cls.__new__(cls)
-        store._open(Path(root), embed_model_id=embed_model_id, dim=dim, reindex=True)
+        store._open(
+            Path(root), embed_model_id=embed_model_id, dim=dim, reindex=True, write_lock=write_lock
+        )
         return store
 
     # --- opening -------------------------------------------------------------------------------
 
     def _open(
-        self, root: Path, *, embed_model_id: str, dim: int, reindex: bool, lenient: bool = False
+        self,
+        root: Path,
+        *,
+        embed_model_id: str,
+        dim: int,
+        reindex: bool,
+        lenient: bool = False,
+        write_lock: ProcessWriteLock | None = None,
     ) -> None:
         if dim <= 0 or not embed_model_id:
             raise StoreError("an embedding model id and a positive dimension are required")
@@ -114,6 +169,7 @@ class KnowledgeStore:
         self.embed_model_id = embed_model_id
         self.dim = dim
         self._lock = threading.RLock()
+        self.write_lock = write_lock or ProcessWriteLock(root / ".write.lock")
         self._writer_lock = WriterLock(root / ".writer.lock")
         self.is_primary = self._writer_lock.acquire()
         try:
@@ -123,21 +179,41 @@ class KnowledgeStore:
             raise
 
     def _open_tables(self, *, reindex: bool, lenient: bool) -> None:
+        """Open, creating or upgrading the tables and cleaning up under the write lock.
+
+        A second process (a search beside an ``add``) opening a ready folder writes nothing and
+        takes no lock; the primary process cleans up, so it always takes it.
+        """
         import lancedb
 
+        self._db = lancedb.connect(str(self.root), read_consistency_interval=READ_CONSISTENCY)
+        if not self.is_primary:
+            try:
+                self._load_tables(reindex=reindex, lenient=lenient, may_write=False)
+                return
+            except _NeedsWrite:
+                pass
+        with self.write_lock:  # creating tables, cleaning up: never beside another writer
+            if self.is_primary:
+                remove_stray_temp_files(self.root)
+            self._load_tables(reindex=reindex, lenient=lenient, may_write=True)
+
+    def _load_tables(self, *, reindex: bool, lenient: bool, may_write: bool) -> None:
+        """The rest of opening; without ``may_write`` it raises ``_NeedsWrite`` before a write."""
         root, embed_model_id, dim = self.root, self.embed_model_id, self.dim
-        if self.is_primary:
-            remove_stray_temp_files(root)
-        self._db = lancedb.connect(str(root), read_consistency_interval=READ_CONSISTENCY)
         meta = Meta.load(root)
         if meta.schema_version == 0:
             meta = Meta(schema_version=0, embed_model_id=embed_model_id, dim=dim)
+        if not may_write and meta.schema_version != SCHEMA_VERSION:
+            raise _NeedsWrite()
         self._meta = migrate(self._db, root, meta)
         self._collections = self._db.open_table(COLLECTIONS)
         self._documents = self._db.open_table(DOCUMENTS)
         self._chunks = self._db.open_table(CHUNKS)
         self.mismatch = (self._meta.embed_model_id, self._meta.dim) != (embed_model_id, dim)
         if self.mismatch and not lenient:
+            if not may_write:
+                raise _NeedsWrite()
             self._switch_model(reindex)
         self._visible: dict[tuple[str, str], Visible] = {}
         self._visible_version = -1
@@ -147,6 +223,8 @@ class KnowledgeStore:
         self._refresh_visible(force=True)
         self._refresh_collections()
         if DEFAULT_COLLECTION not in self._collection_names:
+            if not may_write:
+                raise _NeedsWrite()
             self._add_collection_row(DEFAULT_COLLECTION)
         if self.is_primary and not self.mismatch:
             self._clean_orphans()
@@ -166,10 +244,12 @@ class KnowledgeStore:
         if not self.is_primary:
             raise StoreError("the knowledge base is open in another Qwen Desk process")
         message = f"built with {self._meta.embed_model_id}; needs re-indexing"
-        self._documents.update(
-            where="status = 'ready'",
-            values={"status": DocumentStatus.FAILED.value, "error_code": EmbedderMismatch.code,
-                    "error_message": message, "n_chunks": 0},
+        self._commit(
+            lambda: self._documents.update(
+                where="status = 'ready'",
+                values={"status": DocumentStatus.FAILED.value, "error_code": EmbedderMismatch.code,
+                        "error_message": message, "n_chunks": 0},
+            )
         )  # fmt: skip
         self._db.drop_table(CHUNKS)
         self._db.create_table(CHUNKS, schema=chunks_schema(self.dim))
@@ -186,6 +266,7 @@ class KnowledgeStore:
                 f"re-index it for {self.embed_model_id}"
             )
 
+    @_writes
     def reset(self, *, embed_model_id: str, dim: int) -> None:
         """Switch to another embedding model now, as ``open_for_reindex`` does."""
         self.embed_model_id, self.dim = embed_model_id, dim
@@ -218,10 +299,11 @@ class KnowledgeStore:
             doc = self._visible.get((collection, doc_id))
             if doc is None or doc.version != version:
                 log.warning("removing orphan chunks of %s in %s", doc_id, collection)
-                self._chunks.delete(
+                where = (
                     f"collection = {sql_str(collection)} AND doc_id = {sql_str(doc_id)} "
                     f"AND doc_version = {sql_str(version)}"
                 )
+                self._commit(lambda where=where: self._chunks.delete(where))
         for record in self.list_documents():
             if record.status is not DocumentStatus.READY or record.n_chunks == 0:
                 continue
@@ -245,6 +327,22 @@ class KnowledgeStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # --- writing across processes ----------------------------------------------------------------
+
+    def _checkout_latest(self) -> None:
+        for table in (self._collections, self._documents, self._chunks):
+            table.checkout_latest()
+
+    def _sync(self) -> None:
+        """Under the write lock: see every process's commits before deciding what to write."""
+        self._checkout_latest()
+        self._refresh_visible()
+        self._refresh_collections()
+
+    def _commit(self, write: Callable[[], R]) -> R:
+        """One Lance commit, retried (on the latest versions) when it lost a retryable race."""
+        return retry_conflicts(write, self._checkout_latest)
 
     # --- visibility ------------------------------------------------------------------------------
 
@@ -291,7 +389,7 @@ class KnowledgeStore:
 
         now = time.time()
         row = pa.Table.from_pylist([{"name": name, "created_at": now}], collections_schema())
-        self._collections.add(row)
+        self._commit(lambda: self._collections.add(row))
         self._refresh_collections()
         return now
 
@@ -326,6 +424,7 @@ class KnowledgeStore:
         infos.sort(key=lambda c: (c.name != DEFAULT_COLLECTION, c.created_at, c.name))
         return infos
 
+    @_writes
     def create_collection(self, name: str) -> CollectionInfo:
         cleaned = clean_collection_name(name)
         self._refresh_collections()
@@ -336,7 +435,12 @@ class KnowledgeStore:
     def ensure_collection(self, name: str) -> None:
         cleaned = clean_collection_name(name)
         self._refresh_collections()
-        if cleaned not in self._collection_names:
+        if cleaned not in self._collection_names:  # else no lock: nothing to write
+            self._add_missing_collection(cleaned)
+
+    @_writes
+    def _add_missing_collection(self, cleaned: str) -> None:
+        if cleaned not in self._collection_names:  # another process may just have added it
             self._add_collection_row(cleaned)
 
     def has_documents(self, collection: str) -> bool:
@@ -346,6 +450,7 @@ class KnowledgeStore:
         self._refresh_visible()
         return any(name == cleaned for name, _doc_id in self._visible)
 
+    @_writes
     def rename_collection(self, old: str, new: str) -> None:
         """Rename; chunk ids are kept so stored citations still resolve."""
         old = self._require_collection(old)
@@ -358,20 +463,23 @@ class KnowledgeStore:
             raise CollectionExists(f"a collection named {new!r} exists", name=new)
         where = collection_filter(old)
         # Chunks first: until the documents move, the renamed chunks are simply not visible.
-        self._chunks.update(where=where, values={"collection": new})
-        self._documents.update(where=where, values={"collection": new})
-        self._collections.update(where=f"name = {sql_str(old)}", values={"name": new})
+        self._commit(lambda: self._chunks.update(where=where, values={"collection": new}))
+        self._commit(lambda: self._documents.update(where=where, values={"collection": new}))
+        self._commit(
+            lambda: self._collections.update(where=f"name = {sql_str(old)}", values={"name": new})
+        )
         self._refresh_collections()
         self._refresh_visible(force=True)
 
+    @_writes
     def delete_collection(self, name: str) -> None:
         """Delete a collection and everything in it; ``default`` is emptied but stays."""
         name = self._require_collection(name)
         where = collection_filter(name)
-        self._documents.delete(where)
-        self._chunks.delete(where)
+        self._commit(lambda: self._documents.delete(where))
+        self._commit(lambda: self._chunks.delete(where))
         if name != DEFAULT_COLLECTION:
-            self._collections.delete(f"name = {sql_str(name)}")
+            self._commit(lambda: self._collections.delete(f"name = {sql_str(name)}"))
         self._refresh_collections()
         self._refresh_visible(force=True)
 
@@ -478,6 +586,7 @@ class KnowledgeStore:
             schema=schema,
         )  # fmt: skip
 
+    @_writes
     def replace_document(
         self, record: DocumentRecord, chunks: Sequence[Chunk], vectors: np.ndarray
     ) -> None:
@@ -492,33 +601,38 @@ class KnowledgeStore:
         rows = self._chunk_rows(record, chunks, vectors, version)
         doc_where = f"{collection_filter(collection)} AND doc_id = {sql_str(record.doc_id)}"
         if len(chunks):
-            (
-                self._chunks.merge_insert("chunk_id")
-                .when_matched_update_all()
-                .when_not_matched_insert_all()
-                .when_not_matched_by_source_delete(doc_where)
-                .execute(rows)
+            self._commit(
+                lambda: (
+                    self._chunks.merge_insert("chunk_id")
+                    .when_matched_update_all()
+                    .when_not_matched_insert_all()
+                    .when_not_matched_by_source_delete(doc_where)
+                    .execute(rows)
+                )
             )
         else:
-            self._chunks.delete(doc_where)
+            self._commit(lambda: self._chunks.delete(doc_where))
         record.status = DocumentStatus.READY
         record.n_chunks = len(chunks)
         record.embed_model = self.embed_model_id
         record.error_code = record.error_message = ""
         self._upsert_document(record, version)
         self._set_visible(collection, record.doc_id, Visible(version, record.path, record.title))
-        if len(chunks) and not self._has_index("search_text"):
+        if len(chunks) and not self._has_index("search_text"):  # latest version: really none
             self._create_fts_index()
 
     def _upsert_document(self, record: DocumentRecord, version: str) -> None:
         row = self._document_row(record, version)
-        (
-            self._documents.merge_insert(["collection", "doc_id"])
-            .when_matched_update_all()
-            .when_not_matched_insert_all()
-            .execute(row)
+        self._commit(
+            lambda: (
+                self._documents.merge_insert(["collection", "doc_id"])
+                .when_matched_update_all()
+                .when_not_matched_insert_all()
+                .execute(row)
+            )
         )
 
+    @_writes
     def record_failure(self, record: DocumentRecord) -> None:
         """Store a FAILED row (with ``error_code``/``error_message``) and drop the doc's chunks."""
         collection = self._require_collection(record.collection)
@@ -527,11 +641,11 @@ class KnowledgeStore:
         record.n_chunks = 0
         self._set_visible(collection, record.doc_id, None)
         self._upsert_document(record, uuid.uuid4().hex)
-        self._chunks.delete(
-            f"{collection_filter(collection)} AND doc_id = {sql_str(record.doc_id)}"
-        )
+        where = f"{collection_filter(collection)} AND doc_id = {sql_str(record.doc_id)}"
+        self._commit(lambda: self._chunks.delete(where))
         self._visible_version = self._documents.version
 
+    @_writes
     def delete_document(self, collection: str, doc_id: str) -> None:
         collection = self._require_collection(collection)
         where = f"{collection_filter(collection)} AND doc_id = {sql_str(doc_id)}"
@@ -539,8 +653,8 @@ class KnowledgeStore:
             raise DocumentNotFound(f"no document {doc_id} in {collection!r}", doc_id=doc_id)
         self._set_visible(collection, doc_id, None)
         # Document row first: from then on the chunks are invisible orphans, never half a doc.
-        self._documents.delete(where)
-        self._chunks.delete(where)
+        self._commit(lambda: self._documents.delete(where))
+        self._commit(lambda: self._chunks.delete(where))
         self._visible_version = self._documents.version
 
     def documents_needing_reindex(self, collection: str | None = None) -> list[DocumentRecord]:
@@ -699,8 +813,14 @@ class KnowledgeStore:
             ascii_folding=False,
             max_token_length=64,
         )
-        self._chunks.create_index("search_text", config=config, replace=True)
 
+        def create() -> None:
+            if not self._has_index("search_text"):  # after a lost race: the winner built it
+                self._chunks.create_index("search_text", config=config, replace=True)
+
+        self._commit(create)
+
+    @_writes
     def maintain(self, *, force: bool = False) -> None:
         """Fold new rows into the indexes, build the vector index past 50k rows, compact.
 
@@ -727,14 +847,15 @@ class KnowledgeStore:
         small = self._chunks.stats()["fragment_stats"]["num_small_fragments"]
         enough = max(UNINDEXED_ROWS_TO_FOLD, int(rows * UNINDEXED_SHARE_TO_FOLD))
         if (unindexed and (force or unindexed >= enough)) or small >= _SMALL_FRAGMENTS_TO_COMPACT:
-            self._chunks.optimize(cleanup_older_than=KEEP_OLD_VERSIONS)
+            self._commit(lambda: self._chunks.optimize(cleanup_older_than=KEEP_OLD_VERSIONS))
         for table in (self._documents, self._collections):
             if (
                 table.stats()["fragment_stats"]["num_small_fragments"]
                 >= _SMALL_FRAGMENTS_TO_COMPACT
             ):
-                table.optimize(cleanup_older_than=KEEP_OLD_VERSIONS)
+                self._commit(lambda t=table: t.optimize(cleanup_older_than=KEEP_OLD_VERSIONS))
 
+    @_writes
     def build_vector_index(self) -> None:
         """IVF_HNSW_SQ, cosine (best recall/latency measured by bench/search.py)."""
         from lancedb.index import IvfHnswSq
@@ -742,7 +863,7 @@ class KnowledgeStore:
         rows = self._chunks.count_rows()
         partitions = max(1, min(1024, rows // 8192))
         config = IvfHnswSq(distance_type="cosine", num_partitions=partitions)
-        self._chunks.create_index("vector", config=config, replace=True)
+        self._commit(lambda: self._chunks.create_index("vector", config=config, replace=True))
         self._vector_indexed = True
         self._meta.vector_index_rows = rows
         if self.is_primary:

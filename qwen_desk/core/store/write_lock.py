@@ -5,7 +5,9 @@ two processes on one data folder (two ``qwen-desk add`` runs, the CLI beside the
 interleave their writes instead of racing Lance's optimistic commits. Across processes it is an
 advisory OS lock on ``<knowledge>/.write.lock`` (``fcntl.flock`` on POSIX, ``msvcrt.locking`` on
 Windows), which the OS drops when the holder dies, even on SIGKILL; within a process a
-``threading.Lock`` sits on top so threads queue here rather than on the file.
+``threading.RLock`` sits on top so threads queue here rather than on the file. It is reentrant
+per thread (the store takes it inside its own write methods, callers may hold it around several
+of them): the file lock is taken by the outermost ``acquire`` and dropped by its ``release``.
 """
 
 from __future__ import annotations
@@ -19,15 +21,19 @@ from typing import IO
 
 
 class ProcessWriteLock:
-    """A blocking, non-reentrant lock; use as ``with lock:``."""
+    """A blocking lock, reentrant within a thread; use as ``with lock:``."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._thread_lock = threading.Lock()
+        self._thread_lock = threading.RLock()
+        self._depth = 0  # nesting of the owning thread (only that thread touches it)
         self._fh: IO[bytes] | None = None
 
     def acquire(self) -> None:
         self._thread_lock.acquire()
+        if self._depth:
+            self._depth += 1
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fh = open(self.path, "a+b")  # noqa: SIM115 - closed in release()
@@ -37,11 +43,17 @@ class ProcessWriteLock:
                 fh.close()
                 raise
             self._fh = fh
+            self._depth = 1
         except BaseException:
             self._thread_lock.release()
             raise
 
     def release(self) -> None:
+        if self._depth > 1:
+            self._depth -= 1
+            self._thread_lock.release()
+            return
+        self._depth = 0
         fh, self._fh = self._fh, None
         try:
             if fh is not None:
