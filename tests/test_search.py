@@ -156,6 +156,9 @@ def test_traditional_and_simplified_chinese_find_each_other(
     add(store, embedder, "cn", simplified, "default")
     assert text_tokens.tokens("臺灣鐵路") == text_tokens.tokens("台湾铁路")
     assert text_tokens.fold_script("Plain English") == "Plain English"
+    assert text_tokens.folding_changes(traditional[0])
+    assert not text_tokens.folding_changes(simplified[0])
+    assert not text_tokens.folding_changes("Plain English")
     for query, doc_id, shown in (
         ("台湾高速铁路全长多少公里", "tw", traditional[0]),  # Simplified over Traditional
         ("图书馆的开放时间", "tw", traditional[1]),

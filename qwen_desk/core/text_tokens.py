@@ -76,6 +76,12 @@ def _s_stem(word: str) -> str:
     return word
 
 
+def folding_changes(text: str) -> bool:
+    """Whether ``fold_script`` changes ``text``'s tokens (it holds Traditional characters)."""
+    normalised = unicodedata.normalize("NFKC", text)
+    return _HAN_RE.search(normalised) is not None and fold_script(normalised) != normalised
+
+
 def tokens(text: str, *, stem: bool = True, fold: bool = True) -> list[str]:
     """The search tokens of ``text``: words, digit runs and CJK bigrams, in order
     (``fold=False``: Traditional characters kept, as before schema 2; benchmarks and tests)."""

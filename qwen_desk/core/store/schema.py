@@ -161,13 +161,15 @@ def _m1_create_tables(db: Any, meta: Meta) -> None:
 SEARCH_TEXT_BATCH = 4096
 
 
-def rebuild_search_text(chunks: Any) -> int:
+def rebuild_search_text(chunks: Any, may_change: Callable[[str], bool] | None = None) -> int:
     """Recompute ``search_text`` of every chunk from its heading and text, in place.
 
-    Only rows whose tokens changed are rewritten (one partial ``merge_insert`` per batch: chunk
-    text, vectors and ids stay as they are); then the full-text index folds them in (until it
-    does, LanceDB searches the rewritten rows unindexed, so search stays right). Returns the
-    number of rows rewritten (0 for a table without Chinese: nothing is written).
+    ``may_change`` (given heading and text) skips, cheaply, the rows whose tokens cannot have
+    changed (migration 2: those without Traditional characters). Only rows whose tokens changed
+    are rewritten (one partial ``merge_insert`` per batch: chunk text, vectors and ids stay as
+    they are); then the full-text index folds them in (until it does, LanceDB searches the
+    rewritten rows unindexed, so search stays right). Returns the number of rows rewritten (0
+    for a table without Traditional Chinese: nothing is written).
     """
     import pyarrow as pa
 
@@ -183,7 +185,10 @@ def rebuild_search_text(chunks: Any) -> int:
         for chunk_id, heading, text, old in zip(
             *(batch.column(name).to_pylist() for name in columns), strict=True
         ):
-            new = search_text(f"{heading or ''}\n{text or ''}")
+            source = f"{heading or ''}\n{text or ''}"
+            if may_change is not None and not may_change(source):
+                continue
+            new = search_text(source)
             if new != old:
                 changed_ids.append(chunk_id)
                 changed_text.append(new)
@@ -204,7 +209,9 @@ def rebuild_search_text(chunks: Any) -> int:
 
 def _m2_fold_chinese_scripts(db: Any, meta: Meta) -> None:
     """``search_text`` folds Traditional Chinese to Simplified (``text_tokens.fold_script``)."""
-    rebuild_search_text(db.open_table(CHUNKS))
+    from qwen_desk.core.text_tokens import folding_changes
+
+    rebuild_search_text(db.open_table(CHUNKS), folding_changes)
 
 
 # MIGRATIONS[n - 1] brings a folder from schema n - 1 to n. Append, never edit or reorder.
