@@ -223,7 +223,7 @@ def test_traditional_question_finds_simplified_passage(
     """Search and the relevance filter both fold Traditional to Simplified; the passage given to
     the model is the stored text, as written."""
     rag = _service(store, embedder, standin, conversations)
-    events = _run(rag, "大熊貓每天吃多少竹子？", collection=COLLECTION)
+    events = _run(rag, "大熊貓進食要花幾個小時？", collection=COLLECTION)
     done = events[-1]
     assert isinstance(done, AnswerDone) and not done.not_in_documents
     assert done.citations and done.citations[0].doc_id == documents["zh"].record.doc_id

@@ -154,11 +154,6 @@ def test_traditional_and_simplified_chinese_find_each_other(
     store = KnowledgeStore(tmp_path / "kb", embed_model_id=embedder.model_id, dim=embedder.dim)
     add(store, embedder, "tw", traditional, "default")
     add(store, embedder, "cn", simplified, "default")
-    assert text_tokens.tokens("臺灣鐵路") == text_tokens.tokens("台湾铁路")
-    assert text_tokens.fold_script("Plain English") == "Plain English"
-    assert text_tokens.folding_changes(traditional[0])
-    assert not text_tokens.folding_changes(simplified[0])
-    assert not text_tokens.folding_changes("Plain English")
     for query, doc_id, shown in (
         ("台湾高速铁路全长多少公里", "tw", traditional[0]),  # Simplified over Traditional
         ("图书馆的开放时间", "tw", traditional[1]),
@@ -170,3 +165,8 @@ def test_traditional_and_simplified_chinese_find_each_other(
             assert hits[0].doc_id == doc_id, query
             assert hits[0].text == shown  # stored text unchanged: citations and highlights
     store.close()
+    assert text_tokens.tokens("臺灣鐵路") == text_tokens.tokens("台湾铁路")
+    assert text_tokens.fold_script("Plain English") == "Plain English"
+    assert text_tokens.folding_changes(traditional[0])
+    assert not text_tokens.folding_changes(simplified[0])
+    assert not text_tokens.folding_changes("Plain English")
