@@ -216,6 +216,22 @@ def test_chinese_question_finds_chinese_passage(
     assert body["messages"][-1]["content"].startswith("资料：\n\n[1] (中国.md, p. 1)\n")
 
 
+def test_traditional_question_finds_simplified_passage(
+    store: Any, embedder: Any, standin: OllamaStandIn, conversations: ConversationStore,
+    documents: dict[str, IndexedDocument],
+) -> None:  # fmt: skip
+    """Search and the relevance filter both fold Traditional to Simplified; the passage given to
+    the model is the stored text, as written."""
+    rag = _service(store, embedder, standin, conversations)
+    events = _run(rag, "大熊貓進食要花幾個小時？", collection=COLLECTION)
+    done = events[-1]
+    assert isinstance(done, AnswerDone) and not done.not_in_documents
+    assert done.citations and done.citations[0].doc_id == documents["zh"].record.doc_id
+    sources = next(e for e in events if isinstance(e, SourcesFound))
+    assert ZH_PARAGRAPHS[1] in sources.hits[0].text  # Simplified, as stored
+    assert "大熊猫每天" in standin.last_request("/api/chat").body["messages"][-1]["content"]
+
+
 def test_general_chat_and_follow_up_resend_history_as_stored(
     store: Any, embedder: Any, standin: OllamaStandIn, conversations: ConversationStore,
     documents: dict[str, IndexedDocument],

@@ -139,3 +139,34 @@ def test_chinese_query_leans_on_full_text_with_an_english_embedder(
     hybrid = store.search(query, embedder.embed_query(query), collection=collection, k=3)
     assert hybrid[0].chunk_id == fts[0].chunk_id
     assert hybrid[0].score > hybrid[1].score
+
+
+def test_traditional_and_simplified_chinese_find_each_other(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """A Simplified question finds a Traditional passage (and the reverse), in full-text and
+    hybrid search, and the passage is shown as written."""
+    traditional = [
+        "臺灣高速鐵路連結臺北與高雄，全長約三百五十公里，最高時速三百公里。",
+        "這座圖書館收藏了大量關於歷史與藝術的書籍，開放時間為每天上午九點。",
+    ]
+    simplified = ["长江是中国第一长河，全长约六千三百公里，流经青海、西藏、四川、云南等省区。"]
+    store = KnowledgeStore(tmp_path / "kb", embed_model_id=embedder.model_id, dim=embedder.dim)
+    add(store, embedder, "tw", traditional, "default")
+    add(store, embedder, "cn", simplified, "default")
+    for query, doc_id, shown in (
+        ("台湾高速铁路全长多少公里", "tw", traditional[0]),  # Simplified over Traditional
+        ("图书馆的开放时间", "tw", traditional[1]),
+        ("長江流經哪些省區", "cn", simplified[0]),  # Traditional over Simplified
+    ):
+        fts = store.search(query, None, collection="default", mode="fts", k=3)
+        hybrid = store.search(query, embedder.embed_query(query), collection="default", k=3)
+        for hits in (fts, hybrid):
+            assert hits[0].doc_id == doc_id, query
+            assert hits[0].text == shown  # stored text unchanged: citations and highlights
+    store.close()
+    assert text_tokens.tokens("臺灣鐵路") == text_tokens.tokens("台湾铁路")
+    assert text_tokens.fold_script("Plain English") == "Plain English"
+    assert text_tokens.folding_changes(traditional[0])
+    assert not text_tokens.folding_changes(simplified[0])
+    assert not text_tokens.folding_changes("Plain English")

@@ -25,7 +25,8 @@ from qwen_desk.core.errors import (
     StoreError,
 )
 from qwen_desk.core.store import KnowledgeStore
-from qwen_desk.core.store.schema import META_FILE
+from qwen_desk.core.store.schema import META_FILE, SCHEMA_VERSION, rebuild_search_text
+from qwen_desk.core.text_tokens import tokens
 from qwen_desk.core.types import Chunk, DocumentRecord, DocumentStatus, make_chunk_id
 
 DIM = 8
@@ -80,7 +81,7 @@ def test_new_store_has_default_collection_and_meta(tmp_path: Path) -> None:
     assert [c.name for c in store.list_collections()] == ["default"]
     meta = json.loads((tmp_path / "kb" / META_FILE).read_text())
     assert meta == {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "embed_model_id": MODEL,
         "dim": DIM,
         "vector_index_rows": 0,
@@ -335,6 +336,56 @@ def test_maintain_builds_and_refreshes_indexes(tmp_path: Path) -> None:
     store.maintain(force=True)
     assert store.stats()["indices"]["search_text"]["unindexed_rows"] == 0
     assert len(store.search("alpha", None, collection="default", mode="fts")) == 2
+
+
+TRADITIONAL = "臺灣的資訊軟體產業發展迅速，鐵路與機場連結各個城市。"
+SIMPLIFIED = "长江是中国最长的河流，流经青藏高原与四川盆地。"
+
+
+def test_schema_1_store_gets_search_text_folded_in_place(tmp_path: Path) -> None:
+    """A store written before Traditional/Simplified folding is upgraded on open: only the
+    Chinese rows' search_text is rewritten; chunk text, vectors and ids are kept."""
+    import pyarrow as pa
+
+    root = tmp_path / "kb"
+    store = open_store(root)
+    store.replace_document(*make_doc("tw", [TRADITIONAL, "plain English text"]))
+    store.replace_document(*make_doc("cn", [SIMPLIFIED]))
+    before = {c.chunk_id: c for c in store.get_chunks(
+        [make_chunk_id("default", "tw", 0), make_chunk_id("default", "tw", 1),
+         make_chunk_id("default", "cn", 0)])}  # fmt: skip
+    # Make it a schema 1 folder: search_text as schema 1 wrote it (no folding).
+    table = store._chunks
+    rows = table.search().select(["chunk_id", "heading", "text"]).limit(None).to_list()
+    old = pa.table({
+        "chunk_id": [r["chunk_id"] for r in rows],
+        "search_text": [" ".join(tokens(f"{r['heading']}\n{r['text']}", fold=False))
+                        for r in rows],
+    })  # fmt: skip
+    table.merge_insert("chunk_id").when_matched_update_all().execute(old)
+    assert not store.search("台湾的资讯", None, collection="default", mode="fts")
+    store.close()
+    meta = json.loads((root / META_FILE).read_text())
+    meta["schema_version"] = 1
+    (root / META_FILE).write_text(json.dumps(meta))
+
+    store = open_store(root)
+    assert json.loads((root / META_FILE).read_text())["schema_version"] == SCHEMA_VERSION == 2
+    hits = store.search("台湾的资讯软体", None, collection="default", mode="fts")
+    assert hits and hits[0].chunk_id == make_chunk_id("default", "tw", 0)
+    assert hits[0].text == TRADITIONAL  # shown as written
+    assert store.search("長江", None, collection="default", mode="fts")[0].doc_id == "cn"
+    after = {c.chunk_id: c for c in store.get_chunks(list(before))}
+    assert after == before
+    tw_vector = make_doc("tw", [TRADITIONAL])[2][0]
+    vector_hit = store.search("", tw_vector, collection="default", mode="vector", k=1)
+    assert vector_hit[0].chunk_id == make_chunk_id("default", "tw", 0)  # vectors kept
+    assert store.stats()["indices"]["search_text"]["unindexed_rows"] == 0  # folded in
+    # Nothing left to rewrite: a second pass (or an English-only store) writes nothing.
+    version = store._chunks.version
+    assert rebuild_search_text(store._chunks) == 0
+    assert store._chunks.version == version
+    store.close()
 
 
 @pytest.mark.skipif(os.name == "nt", reason="paths")

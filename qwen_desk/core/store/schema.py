@@ -20,7 +20,7 @@ from typing import Any
 
 from qwen_desk.core.errors import InvalidCollectionName, SchemaTooNew, StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 META_FILE = "meta.json"
 DEFAULT_COLLECTION = "default"
 MAX_COLLECTION_NAME = 64
@@ -158,8 +158,65 @@ def _m1_create_tables(db: Any, meta: Meta) -> None:
         db.create_table(CHUNKS, schema=chunks_schema(meta.dim))
 
 
+SEARCH_TEXT_BATCH = 4096
+
+
+def rebuild_search_text(chunks: Any, may_change: Callable[[str], bool] | None = None) -> int:
+    """Recompute ``search_text`` of every chunk from its heading and text, in place.
+
+    ``may_change`` (given heading and text) skips, cheaply, the rows whose tokens cannot have
+    changed (migration 2: those without Traditional characters). Only rows whose tokens changed
+    are rewritten (one partial ``merge_insert`` per batch: chunk text, vectors and ids stay as
+    they are); then the full-text index folds them in (until it does, LanceDB searches the
+    rewritten rows unindexed, so search stays right). Returns the number of rows rewritten (0
+    for a table without Traditional Chinese: nothing is written).
+    """
+    import pyarrow as pa
+
+    from qwen_desk.core.text_tokens import search_text
+
+    if chunks.count_rows() == 0:
+        return 0
+    columns = ["chunk_id", "heading", "text", "search_text"]
+    changed_ids: list[str] = []
+    changed_text: list[str] = []
+    reader = chunks.search().select(columns).limit(None).to_batches(SEARCH_TEXT_BATCH)
+    for batch in reader:
+        for chunk_id, heading, text, old in zip(
+            *(batch.column(name).to_pylist() for name in columns), strict=True
+        ):
+            source = f"{heading or ''}\n{text or ''}"
+            if may_change is not None and not may_change(source):
+                continue
+            new = search_text(source)
+            if new != old:
+                changed_ids.append(chunk_id)
+                changed_text.append(new)
+    schema = pa.schema([("chunk_id", pa.string()), ("search_text", pa.string())])
+    for start in range(0, len(changed_ids), SEARCH_TEXT_BATCH):
+        rows = pa.Table.from_pydict(
+            {
+                "chunk_id": changed_ids[start : start + SEARCH_TEXT_BATCH],
+                "search_text": changed_text[start : start + SEARCH_TEXT_BATCH],
+            },
+            schema=schema,
+        )
+        chunks.merge_insert("chunk_id").when_matched_update_all().execute(rows)
+    if changed_ids and chunks.list_indices():
+        chunks.optimize()
+    return len(changed_ids)
+
+
+def _m2_fold_chinese_scripts(db: Any, meta: Meta) -> None:
+    """``search_text`` folds Traditional Chinese to Simplified (``text_tokens.fold_script``)."""
+    from qwen_desk.core.text_tokens import folding_changes
+
+    rebuild_search_text(db.open_table(CHUNKS), folding_changes)
+
+
 # MIGRATIONS[n - 1] brings a folder from schema n - 1 to n. Append, never edit or reorder.
-MIGRATIONS: list[Migration] = [_m1_create_tables]
+# A change to text_tokens.search_text needs a migration that calls rebuild_search_text.
+MIGRATIONS: list[Migration] = [_m1_create_tables, _m2_fold_chinese_scripts]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
