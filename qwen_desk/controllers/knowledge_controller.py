@@ -422,17 +422,18 @@ class KnowledgeController(QObject):
 
     def _count(self, event: IngestEvent) -> None:
         """Keep the batch's finished count and outcomes up to date (O(1) per event)."""
-        if not event.job_id or (event.job_id not in self._batch and event.finished):
+        finished = event.finished
+        if not event.job_id or (finished and event.job_id not in self._batch):
             return
         was_finished = self._batch.get(event.job_id, False)
-        if event.finished and not was_finished:
+        if finished and not was_finished:
             outcome = _OUTCOMES.get(event.state)
             if outcome == "failed" and event.error and event.error.code in PASSWORD_CODES:
                 outcome = None  # not a failure: it waits for the user (counted apart)
             if outcome is not None:
                 self._outcomes[outcome] += 1
-        self._finished += int(event.finished) - int(was_finished)
-        self._batch[event.job_id] = event.finished
+        self._finished += int(finished) - int(was_finished)
+        self._batch[event.job_id] = finished
 
     def _emit_progress(self) -> None:
         if self._batch and self._finished == len(self._batch):
