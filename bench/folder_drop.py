@@ -13,6 +13,10 @@ lateness (which other processes on the cores also move), the GUI thread's own CP
 ``--files 50`` with ``--files 5000``. The
 store is opened before the drop (a user with documents); ``--cold`` drops into a fresh install,
 where the first LanceDB import in the worker holds the GIL once (see docs/benchmarks.md).
+``--trace`` explains the five worst stalls of each phase (``bench/stall_trace.py``: the GUI
+thread's CPU in the window, the other threads' and the machine's, the GUI thread's stacks);
+``--profile`` lists the GUI thread's top functions by CPU time. Both perturb the timing a little:
+take the figures from runs without them.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/folder_drop.py [--files 5000] [--seconds 60]
 """
