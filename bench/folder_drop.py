@@ -13,6 +13,10 @@ lateness (which other processes on the cores also move), the GUI thread's own CP
 ``--files 50`` with ``--files 5000``. The
 store is opened before the drop (a user with documents); ``--cold`` drops into a fresh install,
 where the first LanceDB import in the worker holds the GIL once (see docs/benchmarks.md).
+``--trace`` explains the five worst stalls of each phase (``bench/stall_trace.py``: the GUI
+thread's CPU in the window, the other threads' and the machine's, the GUI thread's stacks);
+``--profile`` lists the GUI thread's top functions by CPU time. Both perturb the timing a little:
+take the figures from runs without them.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/folder_drop.py [--files 5000] [--seconds 60]
 """
@@ -34,6 +38,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.stall_trace import GuiProfile, StallTracer  # noqa: E402
 from bench.ui_stall import LatenessProbe, log  # noqa: E402
 
 SENTENCES = [
@@ -59,7 +64,14 @@ def make_folder(root: Path, n_files: int, seed: int = 3) -> Path:
     return folder
 
 
-async def run(n_files: int, seconds: float, wait_all: bool, cold: bool) -> dict[str, object]:
+async def run(
+    n_files: int,
+    seconds: float,
+    wait_all: bool,
+    cold: bool,
+    trace: bool = False,
+    profile: bool = False,
+) -> dict[str, object]:
     from qwen_desk.controllers.services import AppServices
     from qwen_desk.core.settings import Settings
     from qwen_desk.core.types import IngestState
@@ -86,34 +98,51 @@ async def run(n_files: int, seconds: float, wait_all: bool, cold: bool) -> dict[
 
     window.knowledge.sig_event.connect(on_event)
     probe = LatenessProbe()
+    tracer = StallTracer() if trace else None
+    prof = GuiProfile() if profile else None
+
+    def begin() -> None:
+        if tracer is not None:
+            tracer.start()
+        if prof is not None:
+            prof.start()
+        probe.start()
+
+    def end(**extra: object) -> dict[str, object]:
+        t_probe = probe._t0
+        stats = {**probe.stop(), **extra}
+        if prof is not None:
+            stats["gui_profile"] = prof.stop()
+        if tracer is not None:
+            tracer.stop()
+            stats["stalls"] = tracer.explain(t_probe, stats["worst_at_s"], 10)  # type: ignore[arg-type]
+        return stats
+
     result: dict[str, object] = {"files": n_files, "cold": cold, "cpus": os.cpu_count()}
     result["loadavg_at_start"] = round(os.getloadavg()[0], 2)
-    probe.start()
+    begin()
     t0, cpu0 = time.perf_counter(), time.thread_time()  # this coroutine runs on the GUI thread
     window.open_paths([str(folder)])
     while model.rowCount() < n_files:
         await asyncio.sleep(0.05)
-    result["queue"] = {
-        **probe.stop(),
-        "seconds": round(time.perf_counter() - t0, 2),
-        "gui_cpu_ms_per_file": round((time.thread_time() - cpu0) * 1000 / n_files, 3),
-    }
+    result["queue"] = end(
+        seconds=round(time.perf_counter() - t0, 2),
+        gui_cpu_ms_per_file=round((time.thread_time() - cpu0) * 1000 / n_files, 3),
+    )
     log(f"{model.rowCount()} rows shown in {result['queue']['seconds']} s")  # type: ignore[index]
-    probe.start()
+    begin()
     t1, cpu1, finished0 = time.perf_counter(), time.thread_time(), finished["n"]
     while (wait_all or time.perf_counter() - t1 < seconds) and finished["n"] < n_files:
         await asyncio.sleep(0.5)
     ready = sum(1 for i in model.items() if i.state is IngestState.READY)
-    result["ingest"] = {
-        **probe.stop(),
-        "seconds": round(time.perf_counter() - t1, 1),
-        "files_finished": finished["n"],
-        "gui_cpu_ms_per_finished_file": round(
-            (time.thread_time() - cpu1) * 1000 / max(1, finished["n"] - finished0), 2
-        ),
-        "files_ready": ready,
-        "status_bar": window.status.ingest_label.text(),
-    }
+    gui_cpu_ms = (time.thread_time() - cpu1) * 1000
+    result["ingest"] = end(
+        seconds=round(time.perf_counter() - t1, 1),
+        files_finished=finished["n"],
+        gui_cpu_ms_per_finished_file=round(gui_cpu_ms / max(1, finished["n"] - finished0), 2),
+        files_ready=ready,
+        status_bar=window.status.ingest_label.text(),
+    )
     result["loadavg_at_end"] = round(os.getloadavg()[0], 2)
     services.ingest.cancel_all()
     window.close()
@@ -129,6 +158,12 @@ def main() -> None:
     parser.add_argument(
         "--cold", action="store_true", help="first drop of a fresh install (LanceDB not imported)"
     )
+    parser.add_argument(
+        "--trace", action="store_true", help="explain the worst stalls (sampler thread)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile the GUI thread during each phase"
+    )
     args = parser.parse_args()
     os.environ["QWEN_DESK_HOME"] = tempfile.mkdtemp(prefix="qwen-desk-drop-")
 
@@ -141,7 +176,9 @@ def main() -> None:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
-        result = loop.run_until_complete(run(args.files, args.seconds, args.all, args.cold))
+        result = loop.run_until_complete(
+            run(args.files, args.seconds, args.all, args.cold, args.trace, args.profile)
+        )
     result["targets"] = {"max_ms": 50}
     print(json.dumps(result, indent=2, ensure_ascii=False))
 

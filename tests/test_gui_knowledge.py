@@ -315,3 +315,43 @@ def test_collection_counts_reload_once_per_burst(qtbot, window: MainWindow, tmp_
     qtbot.waitUntil(lambda: len(reloads) >= 1, timeout=60_000)
     qtbot.wait(1000)  # more than the debounce interval: no further reload is pending
     assert 1 <= len(reloads) <= 2  # one per drain pass at worst, never one per file
+
+
+def test_a_big_burst_is_drained_in_slices_in_order(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    """Thousands of QUEUED events (a dropped folder) reach the list over several passes with the
+    event loop running in between, the last queued on top, every file counted once."""
+    import threading
+
+    from PySide6.QtCore import QTimer
+
+    from qwen_desk.core.types import IngestEvent
+
+    ingest = window.services.ingest
+    collection = window.knowledge.current_collection
+    model = window.knowledge.document_model
+    n = 3000
+    events = [
+        IngestEvent(str(tmp_path / f"n{i:04}.txt"), collection, IngestState.QUEUED, job_id=i + 1)
+        for i in range(n)
+    ]
+    ticks = {"n": 0}
+    ticker = QTimer()
+    ticker.setInterval(0)
+    ticker.timeout.connect(lambda: ticks.__setitem__("n", ticks["n"] + 1))
+    ticks_at_insert: list[int] = []
+    model.rowsInserted.connect(lambda *_: ticks_at_insert.append(ticks["n"]))
+    rows_before = model.rowCount()
+    ticker.start()
+    worker = threading.Thread(target=lambda: [ingest._emit(e) for e in events])
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: model.row_of_path(events[-1].path) == 0, timeout=60_000)
+    ticker.stop()
+    assert model.rowCount() == rows_before + n
+    assert [model.item(r).path for r in range(n)] == [e.path for e in reversed(events)]
+    assert len(ticks_at_insert) > 1  # applied in slices, not in one go
+    assert ticks_at_insert[-1] > ticks_at_insert[0]  # the event loop ran between them
+    sidebar = window.knowledge_sidebar
+    assert sidebar.stack.currentIndex() == sidebar.PAGE_LIST and sidebar.buttons_row.isVisible()

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
 from qwen_desk.core.types import (
     CollectionInfo,
@@ -23,7 +24,7 @@ from qwen_desk.models import chat_model, document_model, keyed_list_model
 from qwen_desk.models.chat_model import ChatModel
 from qwen_desk.models.collection_model import CollectionModel
 from qwen_desk.models.conversation_model import ConversationListModel
-from qwen_desk.models.document_model import DocumentModel
+from qwen_desk.models.document_model import DocumentItem, DocumentModel
 from qwen_desk.ui.document_delegate import DocumentDelegate
 from qwen_desk.ui.uniform_list_view import UniformListView
 
@@ -274,3 +275,74 @@ def test_a_row_update_in_a_shown_list_costs_the_same_at_100_and_5000_rows(qtbot)
     assert painted == [0] or 0 in painted  # only what changed needs painting
     # QListView would walk every row (~2 rowCount calls per row: ~10,000 at 5,000 rows)
     assert large <= small + 50, (small, large)
+
+
+# --- insertions into a shown list: Qt's relayout stays in C++ ---------------------------------
+
+
+def _insert_cost(qtbot, n_rows: int) -> tuple[int, DocumentModel]:
+    """Python lines of model code run while 20 bursts of 50 new files go on top of a shown list
+    of ``n_rows`` (QListView lays every row out again after each insertion)."""
+    model = _document_model(n_rows)
+    view = UniformListView()
+    view.setItemDelegate(DocumentDelegate(view))
+    view.setModel(model)
+    view.resize(300, 400)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+
+    def run() -> None:
+        for burst in range(20):
+            model.apply_events(
+                [
+                    IngestEvent(f"/new/{burst}-{i}.txt", "default", IngestState.QUEUED, job_id=i)
+                    for i in range(50)
+                ]
+            )
+            view.doItemsLayout()  # what the delayed layout does after each pass
+            view.viewport().repaint()
+
+    return _lines_run(run), model
+
+
+def test_inserting_into_a_shown_list_costs_the_same_at_100_and_5000_rows(qtbot) -> None:
+    cost_small, small = _insert_cost(qtbot, 100)
+    cost_large, large = _insert_cost(qtbot, 5000)
+    assert cost_small > 1000  # the tracer saw the model's code run
+    # a Python rowCount made the layout walk call into the model ~2x per row: ~10,000 calls
+    # per insertion at 5,000 rows; the row count in C++ keeps the Python side per new row
+    assert cost_large <= cost_small * 1.1, (cost_small, cost_large)
+    for model, n in ((small, 100), (large, 5000)):
+        assert model.rowCount() == n + 1000 == len(model.records())
+        assert model.item(0).path == "/new/19-49.txt"  # the newest on top, each burst in order
+        assert model.row_of_path("/new/0-0.txt") == 999
+        assert model.item(1000).path == "/docs/doc00000.pdf"
+
+
+def test_bulk_changes_keep_the_qt_row_count_and_the_rows_together(qtmodeltester) -> None:
+    """The row count Qt sees (the C++ placeholder list) follows every kind of change, and the
+    placeholders never leak out as data."""
+    model = DocumentModel()
+    qtmodeltester.check(model)
+    model.set_documents("default", [record(f"doc{i:03}") for i in range(30)])
+    model.apply_events(
+        [IngestEvent(f"/new/{i}.txt", "default", IngestState.QUEUED, job_id=i) for i in range(10)]
+    )
+    model.append_records([DocumentItem.from_record(record("zzz"))])
+    assert model.rowCount() == 41 == len(model.records())
+    model.apply_events(
+        [
+            IngestEvent(f"/new/{i}.txt", "default", IngestState.CANCELLED, job_id=i)
+            for i in (2, 3, 7)
+        ]
+    )
+    model.remove_path("/docs/doc010.pdf")
+    assert model.rowCount() == 37 == len(model.records())
+    assert [model.row_of_path(i.path) for i in model.records()] == list(range(37))
+    index = model.index(0, 0)
+    assert model.itemData(index)[Qt.ItemDataRole.DisplayRole] == model.item(0).name.name
+    assert not model.setData(index, "edited") and model.item(0).path == "/new/9.txt"
+    assert not model.flags(index) & Qt.ItemFlag.ItemIsEditable
+    model.clear()
+    assert model.rowCount() == 0 and model.records() == [] and model.row_of_path("/new/9.txt") < 0

@@ -7,9 +7,12 @@ collections (``CollectionModel``) and the documents of the current collection
 a signal of a relay object that lives on the GUI thread, with a queued connection (coalesced:
 one wake-up per burst), so the worker never touches a QObject's state. Store reads and writes
 (listing documents, removing, collection changes) run on a one-thread ``BackgroundRunner``, in
-order, never on the GUI thread. A drain pass over up to ``DRAIN_BATCH`` events changes the
-document model once (O(1) per event) and the progress once; the collection counts are reloaded
-once per burst (a single-shot timer restarted by each finished file), not once per file.
+order, never on the GUI thread. A drain pass is time-sliced: it takes ``DRAIN_CHUNK`` events at a
+time (one document-model change per chunk, O(1) per event) until ``DRAIN_BUDGET_S`` has passed,
+then signals the progress once and yields to the event loop (paints, input, timers) before the
+next pass, so a burst of thousands of events never holds the GUI thread for long, however loaded
+the machine; the collection counts are reloaded once per burst (a single-shot timer restarted by
+each finished file), not once per file.
 
 Paths added before the knowledge base is open (files given on the command line at start-up) are
 kept and queued as soon as it opens.
@@ -33,6 +36,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -56,7 +60,8 @@ log = logging.getLogger(__name__)
 DEFAULT_COLLECTION = "default"  # same value as core.knowledge.DEFAULT_COLLECTION (kept light)
 SETTINGS_KEY = "knowledge/collection"
 EXTERNAL_POLL_MS = 3000  # how often to look for writes by other processes
-DRAIN_BATCH = 200  # ingestion events handled per event-loop pass
+DRAIN_CHUNK = 50  # ingestion events applied to the models at a time
+DRAIN_BUDGET_S = 0.004  # a drain pass stops taking chunks after this long (then yields)
 PASSWORD_CODES = frozenset({"password_required", "wrong_password"})
 NEEDS_PASSWORD, FAILED = "password", "failed"  # the two kinds of problem a document can have
 COUNTS_DEBOUNCE_MS = 300  # collection counts reload this long after the last finished file
@@ -125,8 +130,8 @@ class _EventRelay(QObject):
 
     ``push`` (worker thread) appends to a locked queue and emits ``sig_wake`` only when the
     queue was empty, so a burst of events (thousands of QUEUED events for a big folder) costs
-    one queued signal; the GUI side drains at most ``DRAIN_BATCH`` events per pass and yields
-    to the event loop between passes.
+    one queued signal; the GUI side drains ``DRAIN_CHUNK`` events at a time for at most
+    ``DRAIN_BUDGET_S`` per pass and yields to the event loop between passes.
     """
 
     sig_wake = Signal()
@@ -303,6 +308,8 @@ class KnowledgeController(QObject):
             self.sig_ready.emit()
 
     def _set_current(self, name: str) -> None:
+        if name == self._current:
+            return  # opening the settings file reads (and rewrites) it: not on every reload
         self._current = name
         ui_state().setValue(SETTINGS_KEY, name)
 
@@ -398,34 +405,40 @@ class KnowledgeController(QObject):
             self._runner.submit(kb.ingest.cancel, job_id, on_error=self._on_error)
 
     def _drain(self) -> None:
-        """One pass over waiting events: the document model and the progress change once."""
-        events, more = self._relay.take(DRAIN_BATCH)
+        """One time-sliced pass over waiting events (see the module); the progress once."""
+        deadline = time.perf_counter() + DRAIN_BUDGET_S
         counts_changed = False
-        for event in events:
-            self._count(event)
-            self._track_problem(event)
-            self.sig_event.emit(event)
-            counts_changed |= event.finished and event.state is not IngestState.SKIPPED
-        self.document_model.apply_events(events)
+        more = True
+        while more:
+            events, more = self._relay.take(DRAIN_CHUNK)
+            for event in events:
+                self._count(event)
+                self._track_problem(event)
+                self.sig_event.emit(event)
+                counts_changed |= event.finished and event.state is not IngestState.SKIPPED
+            self.document_model.apply_events(events)
+            if time.perf_counter() >= deadline:
+                break
         if counts_changed:
             self._schedule_counts_refresh()
         self._emit_progress()
         if more:
-            QTimer.singleShot(0, self, self._drain)  # let paints and input in between batches
+            QTimer.singleShot(0, self, self._drain)  # let paints and input in between passes
 
     def _count(self, event: IngestEvent) -> None:
         """Keep the batch's finished count and outcomes up to date (O(1) per event)."""
-        if not event.job_id or (event.job_id not in self._batch and event.finished):
+        finished = event.finished
+        if not event.job_id or (finished and event.job_id not in self._batch):
             return
         was_finished = self._batch.get(event.job_id, False)
-        if event.finished and not was_finished:
+        if finished and not was_finished:
             outcome = _OUTCOMES.get(event.state)
             if outcome == "failed" and event.error and event.error.code in PASSWORD_CODES:
                 outcome = None  # not a failure: it waits for the user (counted apart)
             if outcome is not None:
                 self._outcomes[outcome] += 1
-        self._finished += int(event.finished) - int(was_finished)
-        self._batch[event.job_id] = event.finished
+        self._finished += int(finished) - int(was_finished)
+        self._batch[event.job_id] = finished
 
     def _emit_progress(self) -> None:
         if self._batch and self._finished == len(self._batch):

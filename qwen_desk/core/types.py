@@ -204,6 +204,17 @@ class IngestState(str, enum.Enum):
     SKIPPED = "skipped"  # unsupported type found while walking a folder
 
 
+_FINISHED_STATES = frozenset(
+    {
+        IngestState.READY,
+        IngestState.UNCHANGED,
+        IngestState.FAILED,
+        IngestState.CANCELLED,
+        IngestState.SKIPPED,
+    }
+)
+
+
 @dataclass
 class ErrorInfo:
     code: str
@@ -231,13 +242,7 @@ class IngestEvent:
 
     @property
     def finished(self) -> bool:
-        return self.state in (
-            IngestState.READY,
-            IngestState.UNCHANGED,
-            IngestState.FAILED,
-            IngestState.CANCELLED,
-            IngestState.SKIPPED,
-        )
+        return self.state in _FINISHED_STATES  # read several times per event on the GUI thread
 
 
 # ---------------------------------------------------------------------------------------------

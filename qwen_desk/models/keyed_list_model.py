@@ -12,14 +12,31 @@ to the boundary (``-1, -2, …`` on top, ``0, 1, …`` below), so neither kind o
 another row's entry. Removing rows is rarer (a cancelled file, a deleted conversation): it
 flattens the rows and marks the map stale; the next lookup rebuilds it once, whatever the number
 of rows removed in between.
+
+The row count lives in C++: the base is ``QStringListModel`` holding one empty string per row
+(its data is never shown: every model answers ``data`` itself) and ``rowCount`` is not
+overridden in Python. ``QListView`` lays out every row again after each insertion, calling
+``model->index(row)`` (hence ``rowCount``) about twice per row; with a Python ``rowCount`` that
+was ~10,000 calls into Python per insertion at 5,000 rows (and as many GIL hand-overs while a
+worker thread runs Python), so a folder drop cost O(N²) on the GUI thread. Now that walk stays in
+C++. A change runs the C++ one (``insertRows``/``removeRows``/``setStringList``, which signal the
+views) and changes the Python rows in a slot connected first to ``rowsInserted``,
+``rowsRemoved`` and ``modelReset``: views see the old rows in the *about to* signals and the new
+ones in the done signals, as with ``begin…``/``end…`` around a Python change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QStringListModel,
+    Qt,
+)
 
 from qwen_desk.models import pyside_none_fix  # noqa: F401  (first: see its docstring)
 
@@ -27,7 +44,7 @@ Index = QModelIndex | QPersistentModelIndex
 T = TypeVar("T")
 
 
-class KeyedListModel(QAbstractListModel, Generic[T]):
+class KeyedListModel(QStringListModel, Generic[T]):
     """Rows of type ``T``, each with a unique key (``_key``); O(1) ``row_of(key)``."""
 
     def __init__(self, parent: Any = None) -> None:
@@ -36,6 +53,11 @@ class KeyedListModel(QAbstractListModel, Generic[T]):
         self._back: list[T] = []  # rows below it, in order
         self._pos: dict[Hashable, int] = {}
         self._stale = False
+        self._pending: Callable[[], None] | None = None  # the Python side of a change
+        # Connected before any view can connect: runs first (slots run in connection order).
+        self.rowsInserted.connect(self._apply_pending)
+        self.rowsRemoved.connect(self._apply_pending)
+        self.modelReset.connect(self._apply_pending)
 
     # --- for subclasses ----------------------------------------------------------------------
 
@@ -45,17 +67,35 @@ class KeyedListModel(QAbstractListModel, Generic[T]):
 
     # --- Qt interface --------------------------------------------------------------------------
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._front) + len(self._back)
+    # ``rowCount``, ``index`` and ``sibling`` are QStringListModel's (C++): see the module.
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
+    def itemData(self, index: Index) -> dict[int, Any]:
+        """Every role's data (QAbstractItemModel's, not the placeholder strings)."""
+        return QAbstractItemModel.itemData(self, index)
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        return False  # read-only: rows change through the methods below
+
+    def setItemData(self, index: Index, roles: dict[int, Any]) -> bool:
+        return False
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        pass  # the order is the subclass's
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.IgnoreAction
+
+    def _count(self) -> int:
+        return len(self._front) + len(self._back)
+
     def _row_at(self, index: Index) -> T | None:
         """The row behind a valid index of this model, else ``None`` (for ``data``)."""
-        if not index.isValid() or not 0 <= index.row() < self.rowCount():
+        if not index.isValid() or not 0 <= index.row() < self._count():
             return None
         return self.record(index.row())
 
@@ -88,33 +128,39 @@ class KeyedListModel(QAbstractListModel, Generic[T]):
 
     def set_records(self, rows: Iterable[T]) -> None:
         """Replace every row (one model reset)."""
-        self.beginResetModel()
-        self._front, self._back = [], list(rows)
-        self._reindex()
-        self.endResetModel()
+        new = list(rows)
+
+        def apply() -> None:
+            self._front, self._back = [], new
+            self._reindex()
+
+        self._change(lambda: self.setStringList([""] * len(new)), apply)
 
     def append_records(self, rows: Iterable[T]) -> None:
         """Add rows at the bottom, in order: one insertion run."""
         new = list(rows)
         if not new:
             return
-        first = self.rowCount()
-        self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
-        for row in new:
-            self._pos[self._key(row)] = len(self._back)
-            self._back.append(row)
-        self.endInsertRows()
+
+        def apply() -> None:
+            for row in new:
+                self._pos[self._key(row)] = len(self._back)
+                self._back.append(row)
+
+        self._change(lambda: QStringListModel.insertRows(self, self._count(), len(new)), apply)
 
     def prepend_records(self, rows: Iterable[T]) -> None:
         """Put rows on top, keeping their order (the first of ``rows`` becomes row 0)."""
         new = list(rows)
         if not new:
             return
-        self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
-        for row in reversed(new):
-            self._front.append(row)
-            self._pos[self._key(row)] = -len(self._front)
-        self.endInsertRows()
+
+        def apply() -> None:
+            for row in reversed(new):
+                self._front.append(row)
+                self._pos[self._key(row)] = -len(self._front)
+
+        self._change(lambda: QStringListModel.insertRows(self, 0, len(new)), apply)
 
     def replace_record(self, row: int, value: T, roles: list[int] | None = None) -> None:
         """Put ``value`` at ``row`` and signal the change (its key may differ: a saved row)."""
@@ -135,7 +181,7 @@ class KeyedListModel(QAbstractListModel, Generic[T]):
 
     def remove_rows(self, rows: Iterable[int]) -> None:
         """Remove the rows at these display positions (one removal per contiguous run)."""
-        wanted = sorted({r for r in rows if 0 <= r < self.rowCount()}, reverse=True)
+        wanted = sorted({r for r in rows if 0 <= r < self._count()}, reverse=True)
         if not wanted:
             return
         self._flatten()
@@ -146,10 +192,17 @@ class KeyedListModel(QAbstractListModel, Generic[T]):
             else:
                 runs.append((row, row))
         for first, last in runs:
-            self.beginRemoveRows(QModelIndex(), first, last)
-            del self._back[first : last + 1]
-            self._stale = True
-            self.endRemoveRows()
+
+            def apply(first: int = first, last: int = last) -> None:
+                del self._back[first : last + 1]
+                self._stale = True
+
+            self._change(
+                lambda first=first, last=last: QStringListModel.removeRows(
+                    self, first, last - first + 1
+                ),
+                apply,
+            )
 
     def remove_key(self, key: Hashable) -> None:
         row = self.row_of(key)
@@ -160,6 +213,17 @@ class KeyedListModel(QAbstractListModel, Generic[T]):
         self.set_records([])
 
     # --- plumbing ------------------------------------------------------------------------------
+
+    def _change(self, qt_change: Callable[[], object], rows_change: Callable[[], None]) -> None:
+        """Run the C++ change (it signals the views); the rows change when it is done."""
+        self._pending = rows_change
+        qt_change()
+        self._apply_pending()  # normally done by the slot already (unless signals were blocked)
+
+    def _apply_pending(self, *_: object) -> None:
+        change, self._pending = self._pending, None
+        if change is not None:
+            change()
 
     def _flatten(self) -> None:
         if self._front:

@@ -64,6 +64,7 @@ class KnowledgeSidebar(QWidget):
         self.confirm_dialog: QMessageBox | None = None
         self.name_dialog: QInputDialog | None = None
         self.file_dialog: QFileDialog | None = None
+        self._page_shown = False
         self._build()
         self._connect()
         self._update_page()
@@ -179,16 +180,21 @@ class KnowledgeSidebar(QWidget):
     # --- state ---------------------------------------------------------------------------------
 
     def _update_page(self, *_: object) -> None:
+        """Show the page for the current state; called on every insertion into the document
+        list (a folder drop makes hundreds), so it changes widgets only when something moved."""
         error = self.controller.open_error
-        self.loading_label.setText(
-            error_text(*error) if error else self.tr("Opening the knowledge base…")
-        )
+        text = error_text(*error) if error else self.tr("Opening the knowledge base…")
+        if text != self.loading_label.text():
+            self.loading_label.setText(text)
         if not self.controller.ready:
             page = self.PAGE_LOADING
         elif self.controller.document_model.rowCount() == 0:
             page = self.PAGE_EMPTY
         else:
             page = self.PAGE_LIST
+        if page == self.stack.currentIndex() and self._page_shown:
+            return
+        self._page_shown = True
         self.stack.setCurrentIndex(page)
         # the empty state has its own buttons: do not show them twice
         self.buttons_row.setVisible(page == self.PAGE_LIST)
