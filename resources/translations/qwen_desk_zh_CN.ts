@@ -573,6 +573,10 @@
         <translation>知识库无法完成此操作。</translation>
     </message>
     <message>
+        <source>There is not enough free space on the disk. Free some space, then add the files again.</source>
+        <translation>磁盘空间不足。请释放一些空间，然后重新添加文件。</translation>
+    </message>
+    <message>
         <source>The knowledge base was built with a different embedding model. Re-index it to use the current model.</source>
         <translation>此知识库是用另一个嵌入模型建立的。请重新索引，以使用当前模型。</translation>
     </message>
@@ -659,6 +663,10 @@
     <message>
         <source>A setting has an invalid value.</source>
         <translation>某项设置的值无效。</translation>
+    </message>
+    <message>
+        <source>There is not enough free space on the disk: about %1 MB is needed. Free some space, then add the files again.</source>
+        <translation>磁盘空间不足：大约需要 %1 MB。请释放一些空间，然后重新添加文件。</translation>
     </message>
 </context>
 <context>
