@@ -9,9 +9,10 @@ quiet: the libraries' progress bars and logs are silenced for its duration only
 
 Backends: ``backend="auto"`` (the default) runs the model with ONNX Runtime when an exported
 graph of it is at hand (``onnx/model.onnx`` inside the model folder, written at packaging time,
-or one exported on first use into the cache folder where the ``onnx`` package is installed; see
-``embedding_onnx``), else with torch. The fp32 graph gives the torch vectors within float noise,
-so ``model_id`` is the same for both; ``backend="onnx-int8"`` (int8 weights) gives different
+or one in the cache folder), else with torch; it never exports (that takes torch, the ``onnx``
+package and half a minute). ``backend="onnx"`` exports into the cache on first use from the
+local weights (never a download). The fp32 graph gives the torch vectors within float noise, so
+``model_id`` is the same for both; ``backend="onnx-int8"`` (int8 weights) gives different
 vectors and so a different ``model_id`` (the store re-indexes).
 
 Threads: the ingestion worker calls ``embed_documents`` while the chat asks ``embed_query`` from
@@ -272,15 +273,16 @@ class Embedder:
         return [self.path / ONNX_SUBDIR / name, paths.cache_dir() / ONNX_SUBDIR / base / name]
 
     def _load_onnx(self) -> OnnxEncoder | None:
-        """The ONNX Runtime encoder, exporting it into the cache on first use when possible;
-        ``None`` (torch runs) when ``auto`` finds no graph and cannot make one."""
+        """The ONNX Runtime encoder (exported into the cache first for an explicit ONNX backend);
+        ``None`` (torch runs) when ``auto`` finds no graph or ONNX Runtime is not installed."""
         from qwen_desk.core import embedding_onnx
 
         strict = self.backend != "auto" or self.onnx_file is not None
         try:
             candidates = self.onnx_candidates()
             found = next((f for f in candidates if f.is_file()), None)
-            if found is None and self.onnx_file is None and embedding_onnx.supported(self.path):
+            exportable = self.backend != "auto" and self.onnx_file is None
+            if found is None and exportable and embedding_onnx.supported(self.path):
                 found = self._export_to(candidates[-1])
             if found is None:
                 raise FileNotFoundError(f"no exported ONNX graph of {self.path}")
