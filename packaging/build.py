@@ -161,6 +161,22 @@ def resolve_model(embed_model: str | None) -> tuple[Path, str]:
     return source, dest
 
 
+def export_onnx_graph(model_dir: Path, folder: Path) -> Path | None:
+    """The model as an ONNX graph, bundled as ``<model>/onnx/model.onnx`` so the app embeds with
+    ONNX Runtime (~1.5x faster on CPU, same vectors); ``None`` (torch at run time) when the
+    ``onnx`` package or onnxruntime is missing or the model is not transformer + mean pooling."""
+    import importlib.util
+
+    from qwen_desk.core import embedding_onnx
+
+    if not all(importlib.util.find_spec(m) for m in ("onnx", "onnxruntime")):
+        print("no onnx/onnxruntime: the bundle embeds with torch", file=sys.stderr)
+        return None
+    if not embedding_onnx.supported(model_dir):
+        return None
+    return embedding_onnx.export_onnx(model_dir, folder / embedding_onnx.FP32_FILE)
+
+
 def prepare_stage(
     stage: Path, embed_model: str | None, version: str, epoch: int
 ) -> dict[str, object]:
@@ -194,6 +210,9 @@ def prepare_stage(
         "platform": sys.platform,
         "python": sys.version.split()[0],
     }
+    onnx_graph = export_onnx_graph(source, stage / "embed_onnx")
+    if onnx_graph is not None:
+        manifest["embed_model_onnx"] = str(onnx_graph)
     # A message the frozen self-test translates to prove the .qm loads (the .ts is not shipped).
     ts = RESOURCES / "translations" / "qwen_desk_zh_CN.ts"
     if ts.is_file():

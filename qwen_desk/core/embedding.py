@@ -7,6 +7,14 @@ and must run off the GUI thread; nothing is ever downloaded (``HF_HUB_OFFLINE``)
 quiet: the libraries' progress bars and logs are silenced for its duration only
 (``quiet_model_loading``).
 
+Backends: ``backend="auto"`` (the default) runs the model with ONNX Runtime when an exported
+graph of it is at hand (``onnx/model.onnx`` inside the model folder, written at packaging time,
+or one in the cache folder), else with torch; it never exports (that takes torch, the ``onnx``
+package and half a minute). ``backend="onnx"`` exports into the cache on first use from the
+local weights (never a download). The fp32 graph gives the torch vectors within float noise, so
+``model_id`` is the same for both; ``backend="onnx-int8"`` (int8 weights) gives different
+vectors and so a different ``model_id`` (the store re-indexes).
+
 Threads: the ingestion worker calls ``embed_documents`` while the chat asks ``embed_query`` from
 another thread. Both run the model's forward pass concurrently (torch inference is thread-safe and
 releases the GIL), so a query never waits for a document batch; only tokenisation, which
@@ -28,7 +36,11 @@ from typing import Any
 
 import numpy as np
 
+from qwen_desk.core.embedding_onnx import FP32_FILE, INT8_FILE, ONNX_SUBDIR, OnnxEncoder
 from qwen_desk.core.errors import Cancelled, EmbedModelMissing
+
+log = logging.getLogger(__name__)
+BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 # Files whose bytes define what the model computes; their hash goes into ``model_id``.
@@ -97,15 +109,28 @@ def quiet_model_loading() -> Iterator[None]:
 class Embedder:
     """A sentence-transformers model in a local folder; vectors are float32 and L2-normalised."""
 
-    def __init__(self, model_path: str | Path | None = None, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        threads: int | None = None,
+        backend: str = "auto",
+        onnx_file: str | Path | None = None,
+    ) -> None:
+        """``backend``: one of ``BACKENDS``; ``onnx_file`` names the graph to run instead of
+        looking for one (``onnx`` and ``onnx-int8`` then fail rather than fall back to torch)."""
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown embedding backend {backend!r}")
         self.path = Path(model_path).expanduser() if model_path else default_model_path()
         self.threads = threads if threads and threads > 0 else (os.cpu_count() or 1)
+        self.backend = backend
+        self.onnx_file = Path(onnx_file) if onnx_file else None
+        self.runtime = ""  # after load(): "torch" or the ONNX file that runs
         self._model: Any = None
         self._load_lock = threading.Lock()
         self._tokenize_lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"Embedder({str(self.path)!r}, threads={self.threads})"
+        return f"Embedder({str(self.path)!r}, threads={self.threads}, backend={self.backend!r})"
 
     # --- facts read from the folder, no torch ----------------------------------------------------
 
@@ -128,7 +153,8 @@ class Embedder:
             file = self.path / name
             if file.is_file():
                 digest.update(f"{name}:{file.stat().st_size}".encode())
-        return f"{self._model_name()}-{digest.hexdigest()[:8]}"
+        suffix = "-int8" if self.backend == "onnx-int8" else ""
+        return f"{self._model_name()}-{digest.hexdigest()[:8]}{suffix}"
 
     def _model_name(self) -> str:
         try:
@@ -206,6 +232,12 @@ class Embedder:
             if self._model is not None:
                 return
             self._check_folder()
+            if self.backend != "torch":
+                encoder = self._load_onnx()
+                if encoder is not None:
+                    self.runtime = str(encoder.file)
+                    self._model = encoder
+                    return
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             import torch
@@ -227,7 +259,61 @@ class Embedder:
                     f"{self.path}: model gives {model.get_sentence_embedding_dimension()}-d "
                     f"vectors, its config says {self.dim}"
                 )
+            self.runtime = "torch"
             self._model = model
+
+    def onnx_candidates(self) -> list[Path]:
+        """Where an exported graph of this model may be: beside the weights, then the cache."""
+        from qwen_desk.core import paths
+
+        name = INT8_FILE if self.backend == "onnx-int8" else FP32_FILE
+        if self.onnx_file is not None:
+            return [self.onnx_file]
+        base = self.model_id.removesuffix("-int8")
+        return [self.path / ONNX_SUBDIR / name, paths.cache_dir() / ONNX_SUBDIR / base / name]
+
+    def _load_onnx(self) -> OnnxEncoder | None:
+        """The ONNX Runtime encoder (exported into the cache first for an explicit ONNX backend);
+        ``None`` (torch runs) when ``auto`` finds no graph or ONNX Runtime is not installed."""
+        from qwen_desk.core import embedding_onnx
+
+        strict = self.backend != "auto" or self.onnx_file is not None
+        try:
+            candidates = self.onnx_candidates()
+            found = next((f for f in candidates if f.is_file()), None)
+            exportable = self.backend != "auto" and self.onnx_file is None
+            if found is None and exportable and embedding_onnx.supported(self.path):
+                found = self._export_to(candidates[-1])
+            if found is None:
+                raise FileNotFoundError(f"no exported ONNX graph of {self.path}")
+            encoder = OnnxEncoder(found, self.path, self.threads)
+            dim = encoder.session.get_outputs()[0].shape[-1]
+            if isinstance(dim, int) and dim != self.dim:
+                raise ValueError(f"{found} gives {dim}-d vectors, the model {self.dim}-d")
+            return encoder
+        except Exception as exc:
+            if strict:
+                raise EmbedModelMissing(
+                    f"cannot run {self.path} with ONNX Runtime: {exc}", path=str(self.path)
+                ) from exc
+            log.info("embedding with torch (no ONNX graph): %s", exc)
+            return None
+
+    def _export_to(self, target: Path) -> Path | None:
+        """Export the packaged weights locally (needs the ``onnx`` package; never downloads)."""
+        import importlib.util
+
+        from qwen_desk.core import embedding_onnx
+
+        if importlib.util.find_spec("onnx") is None or importlib.util.find_spec("torch") is None:
+            return None
+        fp32 = target.with_name(FP32_FILE)
+        with quiet_model_loading():
+            if not fp32.is_file():
+                embedding_onnx.export_onnx(self.path, fp32)
+            if target.name == INT8_FILE:
+                embedding_onnx.quantize_int8(fp32, target)
+        return target
 
     def close(self) -> None:
         """Drop the model (memory is freed once no encode is running); ``load()`` brings it back.
@@ -248,6 +334,10 @@ class Embedder:
         if model is None:  # closed meanwhile
             self.load()
             model = self._model
+        if isinstance(model, OnnxEncoder):
+            vectors = model.run(texts)
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            return (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
         with self._tokenize_lock:
             features = model.preprocess(list(texts))
         with torch.inference_mode():
