@@ -340,10 +340,14 @@ def test_a_walk_stopped_by_quitting_leaves_its_folder_queued_and_resumes(tmp_pat
 
 @pytest.mark.slow
 def test_a_quick_close_leaves_the_running_batch_and_nothing_is_half_written(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The window's quit: the worker gets a moment, then is left inside its embedding batch,
-    kept from writing by the write lock; the next start indexes the file in full."""
+    """The window's quit: the worker gets a moment (none here, so that the worker is surely
+    left inside its embedding batch), kept from writing by the write lock; it puts its job back
+    and closes the queue itself; the next start indexes the file in full."""
+    import qwen_desk.core.knowledge as knowledge_module
+
+    monkeypatch.setattr(knowledge_module, "QUICK_STOP_S", 0.0)
     big = tmp_path / "big.md"
     big.write_text(long_text(120, seed=3, words_each=120), encoding="utf-8")
     first = KnowledgeBase(Settings(), embedder=shared_embedder())
@@ -352,13 +356,13 @@ def test_a_quick_close_leaves_the_running_batch_and_nothing_is_half_written(
     (job,) = first.ingest.add_paths([big], C)
     rec.wait_for(lambda e: e.job_id == job and e.state is IngestState.EMBEDDING and e.done > 0)
     first.close(quick=True)
+    assert first.write_lock.held  # the worker was left in its batch: it may not write now
     worker = first.ingest._thread
     assert worker is not None
     worker.join(120)  # it ends by itself at its next check
     assert not worker.is_alive()
     assert not any(e.job_id == job and e.finished for e in rec.events)
-    if first.write_lock.held:  # kept for the process exit, which a test does not do
-        first.write_lock.release()
+    first.write_lock.release()  # kept for the process exit, which a test does not do
     second = KnowledgeBase(Settings(), embedder=shared_embedder())
     try:
         assert second.store.list_documents(C) == []  # nothing of it is visible

@@ -82,6 +82,8 @@ class IngestService:
         self._user_cancelled: set[int] = set()  # running jobs the user (not close()) cancelled
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._worker_done = False  # the worker has left its loop (set under ``_cond``)
+        self._worker_closes_queue = False  # close() gave up waiting: the worker closes it
         self._idle = True
         self._written_since_maintain = 0
 
@@ -278,15 +280,18 @@ class IngestService:
         """Stop after the current job (cancelled), join the worker, close the queue.
 
         Returns False when the worker did not stop within ``timeout`` (busy in one embedding
-        batch or one store call): the queue is then left to the process exit."""
+        batch or one store call): the worker then closes the queue itself once it has put its
+        job back (so the queue's owner lock is released even if the process lives on)."""
         self.request_stop()
         with self._cond:
             thread = self._thread
         if thread is not None:
             thread.join(timeout)
-            if thread.is_alive():
-                log.info("the ingestion worker did not stop within %s s", timeout)
-                return False
+            with self._cond:
+                if not self._worker_done and thread.is_alive():
+                    log.info("the ingestion worker did not stop within %s s", timeout)
+                    self._worker_closes_queue = True
+                    return False
         self._queue.close()
         return True
 
@@ -298,6 +303,9 @@ class IngestService:
             maintain = False
             with self._cond:
                 if self._stopping:
+                    self._worker_done = True
+                    if self._worker_closes_queue:
+                        self._queue.close()
                     return
                 try:
                     job = self._queue.next_queued()
