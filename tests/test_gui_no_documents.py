@@ -138,21 +138,24 @@ def test_empty_knowledge_base_says_how_to_add_files_or_asks_without_documents(
         again = chat.model.record(chat.model.last_row("assistant"))
         assert "stand-in's answer to" in again.text and again.stats["without_documents"] is True
         assert len(_questions_sent(server)) == 2
-        # a failed answer without documents is retried without them too (not "no documents")
-        server.set_offline(True)
-        qtbot.mouseClick(plain.regenerate_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: chat.task is not None and chat.task.done(), timeout=60_000)
+        # a stopped answer without documents is retried without them too (not "no documents")
+        server.set_answer(" ".join(f"Plain sentence {i}." for i in range(400)))
+        server.tokens_per_second = 40
+        chat.regenerate()  # (its button was clicked above)
         row = chat.model.last_row("assistant")
-        assert chat.model.record(row).state is MessageState.FAILED
+        qtbot.waitUntil(lambda: len(chat.model.record(row).text) > 20, timeout=60_000)
+        chat.stop()
+        qtbot.waitUntil(lambda: chat.model.record(row).state is MessageState.STOPPED)
         assert chat.model.record(row).stats.get("without_documents") is True
-        server.set_offline(False)
-        failed = panel.message_widget(row)
-        qtbot.waitUntil(failed.retry_button.isVisible)
-        qtbot.mouseClick(failed.retry_button, Qt.MouseButton.LeftButton)
+        server.set_answer(None)
+        server.tokens_per_second = 400
+        qtbot.waitUntil(lambda: panel.message_widget(row).retry_button.isVisible())
+        qtbot.mouseClick(panel.message_widget(row).retry_button, Qt.MouseButton.LeftButton)
         _wait_done(qtbot, win)
         retried = chat.model.record(chat.model.last_row("assistant"))
         assert "stand-in's answer to" in retried.text and retried.stats["without_documents"]
-        assert len(_questions_sent(server)) == 3
+        assert len(_questions_sent(server)) == 4
+        assert all(len(r.body["messages"]) == 2 for r in _questions_sent(server))  # no sources
 
         # (4) with a document in, the same question is answered from it, with sources
         win.knowledge.add_paths([notes])
