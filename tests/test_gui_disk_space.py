@@ -9,36 +9,22 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from qwen_desk.controllers.services import AppServices
-from qwen_desk.core.settings import Settings
 from qwen_desk.ui.main_window import MainWindow
 from qwen_desk.ui.messages import error_text, message_for
-from tests.support.kb import shared_embedder
+from tests.support.window import window  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.gui]
 
 
-@pytest.fixture
-def window(qtbot) -> Iterator[MainWindow]:
-    services = AppServices(Settings(), embedder=shared_embedder())
-    win = MainWindow(services)
-    qtbot.addWidget(win)
-    win.show()
-    services.start_knowledge()
-    qtbot.waitUntil(lambda: win.knowledge.ready, timeout=60_000)
-    yield win
-    win.close()
-    services.close()
-
-
 def test_a_batch_larger_than_the_free_space_is_refused_with_the_space_needed(
-    qtbot, window: MainWindow, tmp_path: Path
+    qtbot,
+    window: MainWindow,
+    tmp_path: Path,  # noqa: F811
 ) -> None:
     free = shutil.disk_usage(tmp_path).free
     huge = tmp_path / "huge.txt"
