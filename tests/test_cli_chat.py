@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from qwen_desk.core import paths
-from tests.support.kb import EN_PAGES, shared_embedder
+from tests.support.kb import EN_PAGES, PENGUIN_PAGES, shared_embedder
 from tests.support.ollama_standin import OllamaStandIn, free_port
 from tests.support.rag_kb import add_document
 
@@ -74,16 +74,6 @@ def test_ask_json_cites_indexed_passages_and_is_listed_and_exported(
     assert export.returncode == 0, export.stderr
     markdown = target.read_text(encoding="utf-8")
     assert question in markdown and "[1] nature.pdf, p. 1" in markdown
-
-
-PENGUIN_PAGES = [
-    "Emperor penguins breed during the Antarctic winter. The male emperor penguin keeps the egg "
-    "warm on his feet for about two months.",
-    "Emperor penguin chicks hatch after about two months; the female emperor penguin comes back "
-    "from the sea and feeds the chick.",
-    "Emperor penguins huddle together against the winter wind; the male emperor penguins take "
-    "turns at the cold edge of the huddle.",
-]
 
 
 @pytest.mark.slow

@@ -16,21 +16,12 @@ from qwen_desk.ui.chat_panel import ChatPanel
 from qwen_desk.ui.markdown_view import MarkdownView
 from qwen_desk.ui.source_viewer import SourceViewer
 from tests.support.chat_side import index_files, open_services
-from tests.support.kb import make_pdf
+from tests.support.kb import PENGUIN_PAGES, make_pdf
 from tests.support.ollama_standin import OllamaStandIn
 from tests.support.qt_async import async_loop  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow, pytest.mark.usefixtures("async_loop")]
 
-# three pages, all about one subject, so that retrieval returns each as a source
-PAGES = [
-    "Emperor penguins breed during the Antarctic winter. The male emperor penguin keeps the egg "
-    "warm on his feet for about two months.",
-    "Emperor penguin chicks hatch after about two months; the female emperor penguin comes back "
-    "from the sea and feeds the chick.",
-    "Emperor penguins huddle together against the winter wind; the male emperor penguins take "
-    "turns at the cold edge of the huddle.",
-]
 ANSWER = "雄企鹅用脚孵蛋约两个月【2】，雌企鹅回来喂养幼鸟[1-2]。"
 
 
@@ -53,7 +44,7 @@ def _chips(view: MarkdownView) -> list[tuple[int, QTextCursor]]:
 
 
 def test_full_width_and_range_chips_open_the_cited_pages(qtbot, tmp_path: Path) -> None:
-    pdf = make_pdf(tmp_path / "penguins.pdf", PAGES)
+    pdf = make_pdf(tmp_path / "penguins.pdf", PENGUIN_PAGES)
     with OllamaStandIn(tokens_per_second=400) as standin:
         services = open_services(qtbot, standin.url)
         index_files(services, [pdf])

@@ -23,8 +23,8 @@ pytestmark = [pytest.mark.gui]
 
 def test_a_batch_larger_than_the_free_space_is_refused_with_the_space_needed(
     qtbot,
-    window: MainWindow,
-    tmp_path: Path,  # noqa: F811
+    window: MainWindow,  # noqa: F811  (the fixture imported above)
+    tmp_path: Path,
 ) -> None:
     free = shutil.disk_usage(tmp_path).free
     huge = tmp_path / "huge.txt"

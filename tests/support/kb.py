@@ -120,3 +120,14 @@ def long_text(n_paragraphs: int, seed: int = 0, words_each: int = 60) -> str:
         body = " ".join(rng.choice(words) for _ in range(words_each))
         paragraphs.append(f"Section {i}. {body.capitalize()}.")
     return "\n\n".join(paragraphs)
+
+
+# three pages, all about one subject, so that retrieval returns each as a source
+PENGUIN_PAGES = [
+    "Emperor penguins breed during the Antarctic winter. The male emperor penguin keeps the egg "
+    "warm on his feet for about two months.",
+    "Emperor penguin chicks hatch after about two months; the female emperor penguin comes back "
+    "from the sea and feeds the chick.",
+    "Emperor penguins huddle together against the winter wind; the male emperor penguins take "
+    "turns at the cold edge of the huddle.",
+]
