@@ -122,10 +122,9 @@ def make_inputs(root: Path, walk_files: int) -> dict[str, Path]:
 
 
 def queued_jobs(home: Path) -> int | None:
-    found = sorted(home.rglob("ingest_queue.sqlite3"))
-    if not found:
+    db = home / "data" / "ingest_queue.sqlite3"  # paths.ingest_queue_db under QWEN_DESK_HOME
+    if not db.exists():
         return None
-    db = found[0]
     with sqlite3.connect(db) as con:
         return int(con.execute("SELECT count(*) FROM jobs WHERE state='queued'").fetchone()[0])
 
